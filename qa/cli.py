@@ -1,0 +1,171 @@
+"""The `qa` command: index a corpus, ask questions, serve the web app."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import click
+
+from qa.corpus import Corpus, CorpusError
+from qa.engine import Engine
+
+corpus_option = click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="QA_CORPUS",
+    help="Folder of .txt/.md documents [default: the repository's corpus/; env QA_CORPUS].",
+)
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="QA_INDEX",
+    help="Folder for the saved index [default: a folder under ~/.cache/qa; env QA_INDEX].",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa")
+def main() -> None:
+    """Answers questions with cited sentences from a folder of documents."""
+
+
+def open_engine(corpus: Path | None, index_dir: Path | None, rebuild: bool = False) -> Engine:
+    """The engine, or one clear error line for the user."""
+    try:
+        return Engine.open(corpus, index_dir, rebuild=rebuild)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot use the index folder: {exc}") from exc
+
+
+@main.command("index")
+@corpus_option
+@index_option
+@click.option("--rebuild", is_flag=True, help="Rebuild even when the saved index is current.")
+def index_command(corpus: Path | None, index_dir: Path | None, rebuild: bool) -> None:
+    """Build or refresh the index of a corpus, then summarize it."""
+    started = time.perf_counter()
+    try:
+        engine = Engine.open(corpus, index_dir, rebuild=rebuild, progress=_report_reading)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot use the index folder: {exc}") from exc
+    stats = engine.stats()
+    click.echo(
+        f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
+        f"{stats['terms']} terms in {time.perf_counter() - started:.2f} s"
+    )
+    click.echo(f"Corpus: {engine.corpus_dir}\nIndex:  {engine.index_dir}")
+    for skipped in stats["skipped"]:
+        click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
+
+
+def _report_reading(corpus: Corpus) -> None:
+    passages = sum(len(d.passages) for d in corpus.documents)
+    click.echo(f"Read {len(corpus.documents)} documents ({passages} passages); indexing…", err=True)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option(
+    "--history", multiple=True, help="An earlier question of the conversation (repeatable)."
+)
+@click.option(
+    "-k", type=click.IntRange(1, 20), default=5, show_default=True, help="Citations to show."
+)
+@click.option(
+    "--document", "documents", multiple=True, help="Search only this document id (repeatable)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer object as JSON.")
+@corpus_option
+@index_option
+def ask(
+    question: str | None,
+    history: tuple[str, ...],
+    k: int,
+    documents: tuple[str, ...],
+    as_json: bool,
+    corpus: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Answer QUESTION with cited passages; with no QUESTION, chat in the terminal."""
+    engine = open_engine(corpus, index_dir)
+    if question is not None:
+        _answer(engine, question, list(history), k, documents, as_json)
+        return
+    _chat(engine, list(history), k, documents, as_json)
+
+
+def _answer(engine, question, history, k, documents, as_json) -> dict:
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+    try:
+        result = engine.ask(question, history, k=k, documents=documents or None)
+    except KeyError as exc:
+        known = ", ".join(d["id"] for d in engine.documents())
+        raise click.BadParameter(
+            f"unknown document {exc.args[0]!r} (known: {known})", param_hint="--document"
+        ) from exc
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else render(result))
+    return result
+
+
+def _chat(engine, history, k, documents, as_json) -> None:
+    interactive = sys.stdin.isatty()
+    if interactive:
+        titles = ", ".join(d["title"] for d in engine.documents())
+        click.echo(f"Ask about: {titles}\nAn empty line or Ctrl-D ends the chat.\n")
+    while True:
+        try:
+            question = input("you> " if interactive else "")
+        except EOFError:
+            break
+        if not question.strip():
+            if interactive:
+                break
+            continue
+        _answer(engine, question, history, k, documents, as_json)
+        history.append(question)
+        click.echo()
+
+
+def render(result: dict) -> str:
+    """The answer object as text for a terminal."""
+    lines = textwrap.wrap(result["answer"], 100) or [result["answer"]]
+    for c in result["citations"]:
+        where = c["document"]["title"] + (f" › {c['section']}" if c["section"] else "")
+        refs = f"  refs {', '.join(map(str, c['references']))}" if c["references"] else ""
+        lines.append("")
+        lines.append(f"[{c['n']}] {where}  ({c['passage_id']}, score {c['score']:.2f}){refs}")
+        lines.extend(textwrap.wrap(c["text"], 96, initial_indent="    ", subsequent_indent="    "))
+    if result["query"]["from_history"]:
+        lines.append("")
+        lines.append(
+            "(also searched, from the conversation: "
+            + ", ".join(result["query"]["from_history"])
+            + ")"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="QA_PORT"
+)
+def serve(host: str, port: int) -> None:
+    """Run the web app with Flask's development server (production: gunicorn, see README)."""
+    from qa.app import create_app
+
+    try:
+        app = create_app()
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    app.run(host=host, port=port)

