@@ -169,3 +169,7 @@ def serve(host: str, port: int) -> None:
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from exc
     app.run(host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

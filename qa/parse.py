@@ -43,8 +43,16 @@ def parse_document(text: str, fallback_title: str) -> ParsedDocument:
 
     The title is a `= Title =` (or `# Title`) first line, else the first line of the file.
     """
-    lines = list(_lines(text))
-    title, lines = _title(text, lines, fallback_title)
+    all_lines = list(_lines(text))
+    title, lines = _title(text, all_lines, fallback_title)
+    parsed = _body(text, title, lines)
+    if not parsed.blocks and len(lines) < len(all_lines) and not HEADING.match(text.lstrip()):
+        # A one-line note: its only line is its title and its text.
+        parsed = _body(text, title, all_lines)
+    return parsed
+
+
+def _body(text: str, title: str, lines: list[tuple[int, int]]) -> ParsedDocument:
     sections: list[str] = []
     blocks: list[Block] = []
     section: str | None = None

@@ -18,6 +18,9 @@ WHITESPACE = re.compile(r"\s+")
 LONG_WORDS = 50
 TARGET_WORDS = 35
 MAX_WORDS = 80
+# Abbreviations that NLTK's English model lacks but news and encyclopedia text use before a name
+# or a number (`No. 5 Squadron`, `Brig. Gen.`, `Capt. Smith`).
+EXTRA_ABBREVIATIONS = {"no", "nos", "vol", "fig", "approx", "brig", "capt", "sgt", "cpl", "cmdr"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def punkt() -> PunktSentenceTokenizer:
     from punkt.data import english
 
     params = PunktParameters()
-    params.abbrev_types = set(english.ABBREV_TYPES)
+    params.abbrev_types = set(english.ABBREV_TYPES) | EXTRA_ABBREVIATIONS
     params.collocations = set(english.COLLOCATIONS)
     params.sent_starters = set(english.SENT_STARTERS)
     params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)

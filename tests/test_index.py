@@ -1,0 +1,88 @@
+import random
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from qa.analyze import Analyzer
+from qa.corpus import read_corpus
+from qa.index import BM25Index
+from tests.conftest import DEFAULT_CORPUS
+
+
+def zipf_corpus(n_docs: int, seed: int = 7) -> list[list[str]]:
+    """Sentences of a Zipf-like vocabulary, so some terms are in most documents (negative idf)."""
+    rng = random.Random(seed)
+    vocab = [f"t{i}" for i in range(2000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocab))]
+    return [rng.choices(vocab, weights, k=rng.randint(0, 30)) for _ in range(n_docs)]
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[list[str]]:
+    return zipf_corpus(4000)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"k1": 0.9, "b": 0.4}, {"k1": 2.0, "b": 0.9, "epsilon": 0.5}]
+)
+def test_scores_equal_rank_bm25(corpus, params):
+    reference = BM25Okapi(corpus, **params)
+    index = BM25Index(**params).index(corpus)
+    rng = random.Random(1)
+    for _ in range(50):
+        query = rng.choices([f"t{i}" for i in range(2100)], k=rng.randint(1, 6))
+        np.testing.assert_allclose(
+            index.scores(query), reference.get_scores(query), rtol=1e-12, atol=1e-12
+        )
+
+
+def test_negative_idf_floor_matches(corpus):
+    reference = BM25Okapi(corpus)
+    index = BM25Index().index(corpus)
+    common = "t0"  # the most frequent term, in more than half of the documents
+    assert sum(common in doc for doc in corpus) > len(corpus) / 2
+    assert reference.idf[common] == pytest.approx(0.25 * reference.average_idf)
+    np.testing.assert_allclose(index.scores([common]), reference.get_scores([common]), rtol=1e-12)
+
+
+def test_scores_equal_rank_bm25_on_real_passages():
+    analyzer = Analyzer()
+    tokens = [analyzer.terms(p.text) for p in read_corpus(DEFAULT_CORPUS).passages()]
+    reference, index = BM25Okapi(tokens), BM25Index().index(tokens)
+    for question in ["Who backed the YPG?", "suicide bombers prison 4 June", "Kobanî Hasakah city"]:
+        query = analyzer.terms(question)
+        np.testing.assert_allclose(index.scores(query), reference.get_scores(query), rtol=1e-12)
+
+
+def test_retrieve_returns_best_first_and_only_positive(corpus):
+    index = BM25Index().index(corpus)
+    ids, scores = index.retrieve(["t5", "t77"], k=10)
+    full = index.scores(["t5", "t77"])
+    assert list(scores) == sorted(scores, reverse=True)
+    assert np.all(scores > 0)
+    assert scores[0] == full.max()
+    assert index.retrieve(["never-seen"], k=10)[0].size == 0
+
+
+def test_retrieve_with_mask(corpus):
+    index = BM25Index().index(corpus)
+    mask = np.zeros(index.size, dtype=bool)
+    mask[:100] = True
+    ids, _ = index.retrieve(["t1"], k=50, mask=mask)
+    assert ids.size and np.all(ids < 100)
+
+
+def test_weighted_query_is_a_weighted_sum(corpus):
+    index = BM25Index().index(corpus)
+    expected = 2 * index.scores(["t3"]) + 0.5 * index.scores(["t9"])
+    np.testing.assert_allclose(index.scores({"t3": 2, "t9": 0.5}), expected)
+
+
+def test_save_and_load_round_trip(tmp_path, corpus):
+    index = BM25Index(k1=1.2, b=0.6).index(corpus)
+    index.save(tmp_path)
+    loaded = BM25Index.load(tmp_path)
+    assert (loaded.k1, loaded.b) == (1.2, 0.6)
+    assert loaded.vocabulary == index.vocabulary
+    np.testing.assert_array_equal(loaded.scores(["t4", "t8"]), index.scores(["t4", "t8"]))

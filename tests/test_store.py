@@ -1,0 +1,88 @@
+"""Persistence: the index is reused while the corpus is unchanged, rebuilt otherwise."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.store import MANIFEST
+from tests.conftest import DEFAULT_CORPUS
+
+QUESTION = "Which checkpoint was recaptured on 6 June?"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, folder)
+    return folder
+
+
+def manifest_stamp(index: Path) -> tuple[int, int]:
+    stat = (index / MANIFEST).stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def test_saved_index_is_reused(corpus, tmp_path):
+    index = tmp_path / "index"
+    first = Engine.open(corpus, index)
+    stamp = manifest_stamp(index)
+    second = Engine.open(corpus, index)
+    assert manifest_stamp(index) == stamp
+    assert second.ask(QUESTION)["citations"] == first.ask(QUESTION)["citations"]
+
+
+def test_a_changed_file_triggers_a_rebuild(corpus, tmp_path):
+    index = tmp_path / "index"
+    Engine.open(corpus, index)
+    stamp = manifest_stamp(index)
+    (corpus / "extra.txt").write_text("= Extra =\n\nThe Zorblat fortress fell in 1999.\n", "utf-8")
+    engine = Engine.open(corpus, index)
+    assert manifest_stamp(index) != stamp
+    assert (
+        engine.ask("When did the Zorblat fortress fall?")["citations"][0]["document"]["id"]
+        == "extra"
+    )
+
+
+def test_an_edited_file_triggers_a_rebuild(corpus, tmp_path):
+    index = tmp_path / "index"
+    Engine.open(corpus, index)
+    path = corpus / "al-hasakah-city-offensive.txt"
+    path.write_text(
+        path.read_text("utf-8").replace("Panorama checkpoint", "Quillbrook checkpoint"), "utf-8"
+    )
+    answer = Engine.open(corpus, index).ask(QUESTION)
+    assert "Quillbrook" in answer["citations"][0]["text"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "garbage-manifest"])
+def test_a_damaged_index_is_rebuilt_not_served(corpus, tmp_path, damage):
+    index = tmp_path / "index"
+    expected = Engine.open(corpus, index).ask(QUESTION)["citations"]
+    files = sorted(p for p in index.iterdir() if p.name != MANIFEST)
+    victim = max(files, key=lambda p: p.stat().st_size)
+    if damage == "truncate":
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    elif damage == "flip":
+        data = bytearray(victim.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        victim.write_bytes(bytes(data))
+    elif damage == "delete":
+        victim.unlink()
+    else:
+        (index / MANIFEST).write_text("{not json", "utf-8")
+    engine = Engine.open(corpus, index)
+    assert engine.ask(QUESTION)["citations"] == [
+        {**c, "score": pytest.approx(c["score"])} for c in expected
+    ]
+    Engine.open(corpus, index)  # the rebuilt index is whole again and loads as saved
+
+
+def test_rebuild_flag_rebuilds(corpus, tmp_path):
+    index = tmp_path / "index"
+    Engine.open(corpus, index)
+    stamp = manifest_stamp(index)
+    Engine.open(corpus, index, rebuild=True)
+    assert manifest_stamp(index) != stamp
