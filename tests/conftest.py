@@ -35,3 +35,27 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def web_dir(tmp_path) -> Path:
+    """A small web folder: the page, a script, a style sheet and a nested file."""
+    web = tmp_path / "web"
+    (web / "icons").mkdir(parents=True)
+    (web / "index.html").write_text(
+        '<!doctype html><title>qa</title><script type="module" src="/assets/app.js"></script>',
+        "utf-8",
+    )
+    (web / "app.js").write_text("export const answer = 42;\n", "utf-8")
+    (web / "style.css").write_text("body { margin: 0; }\n", "utf-8")
+    (web / "icons" / "icon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', "utf-8")
+    (tmp_path / "secret.txt").write_text("not for the web", "utf-8")
+    return web
+
+
+@pytest.fixture
+def page_client(engine, web_dir):
+    """A client of an app that serves `web_dir`."""
+    from qa.app import create_app
+
+    return create_app({"TESTING": True, "ENGINE": engine, "WEB_DIR": str(web_dir)}).test_client()

@@ -1,0 +1,65 @@
+"""One JSON shape for every error, `{"error": {"code": ..., "message": ...}}`, whatever failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+# Stable codes for the statuses clients handle (Werkzeug's names change with the RFCs).
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+STOCK_MESSAGES = {
+    404: "no such resource: {path}",
+    405: "method {method} is not allowed on {path}",
+    413: "body: larger than {limit} bytes",
+}
+
+
+def error_response(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """A JSON error response with the status's code and a message meant for the client."""
+    code = CODES.get(status, f"http_{status}")
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    response.headers.extend(headers)
+    return response
+
+
+def register(app: Flask) -> None:
+    """Routes every HTTP error and every unexpected exception to the JSON shape."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = exc.description or exc.name
+    # Werkzeug's stock texts are written for HTML pages; these say what was refused instead.
+    if message == type(exc).description and status in STOCK_MESSAGES:
+        message = STOCK_MESSAGES[status].format(
+            method=request.method, path=request.path, limit=current_app.config["MAX_CONTENT_LENGTH"]
+        )
+    # Keeps Allow (405) and Retry-After (429); the body is ours, so its HTML Content-Type is not.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return error_response(status, message, headers)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    # The trace goes to the server log under the request id; the client gets only that id.
+    current_app.logger.error(
+        "unhandled error, request %s %s %s",
+        g.request_id,
+        request.method,
+        request.path,
+        exc_info=exc,
+    )
+    return error_response(500, f"Internal error (request id {g.request_id}).")

@@ -1,0 +1,366 @@
+// The chat page: wires the composer, the conversation, suggestions and the source viewer.
+
+import { ask, getSuggestions, listDocuments } from "./api.js";
+import { clear, h } from "./dom.js";
+import {
+  announcement,
+  answerMessage,
+  cardId,
+  libraryItem,
+  plainText,
+  suggestionButton,
+  turnElement,
+} from "./render.js";
+import * as store from "./store.js";
+import { closeViewer, initViewer, isViewerOpen, openSource } from "./viewer.js";
+
+const HISTORY_LIMIT = 8;
+const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+const $ = (id) => document.getElementById(id);
+const els = {};
+const state = { turns: [], scope: "", pending: null, titles: new Map(), suggestionsLoaded: false };
+
+/* ---------- small helpers ---------- */
+
+function announce(message) {
+  els.announcer.textContent = "";
+  setTimeout(() => {
+    els.announcer.textContent = message;
+  }, 50);
+}
+
+function scrollBehavior() {
+  return REDUCED_MOTION.matches ? "auto" : "smooth";
+}
+
+function newId() {
+  const random = Math.random().toString(36).slice(2, 8);
+  return `t${Date.now().toString(36)}${random}`;
+}
+
+function findTurn(id) {
+  return state.turns.find((turn) => turn.id === id);
+}
+
+/** Fills in what a partial or older answer object may lack, so rendering never throws. */
+function normalize(response) {
+  const citations = Array.isArray(response?.citations) ? response.citations : [];
+  return {
+    ...response,
+    answer: typeof response?.answer === "string" ? response.answer : "",
+    abstained: Boolean(response?.abstained) || citations.length === 0,
+    citations: citations.map((c, i) => ({
+      ...c,
+      n: Number.isInteger(c.n) ? c.n : i + 1,
+      text: String(c.text ?? ""),
+      document: { id: String(c.document?.id ?? ""), title: String(c.document?.title ?? "Document") },
+      matched_terms: Array.isArray(c.matched_terms) ? c.matched_terms : [],
+    })),
+  };
+}
+
+/* ---------- notices (errors) ---------- */
+
+function showNotice(message) {
+  els.noticeText.textContent = message;
+  els.notice.hidden = false;
+}
+
+function hideNotice() {
+  els.notice.hidden = true;
+  els.noticeText.textContent = "";
+}
+
+/* ---------- conversation ---------- */
+
+function updateWelcome() {
+  const empty = state.turns.length === 0 && !state.pending;
+  els.welcome.hidden = !empty;
+  els.newChat.disabled = empty;
+  if (empty && !state.suggestionsLoaded) loadSuggestions();
+}
+
+function renderConversation() {
+  clear(els.turns);
+  for (const turn of state.turns) els.turns.append(turnElement(turn, state.titles));
+  if (state.pending) els.turns.append(state.pending.element);
+  updateWelcome();
+}
+
+function scrollToBottom() {
+  els.conversation.scrollTop = els.conversation.scrollHeight;
+}
+
+function setBusy(busy) {
+  els.send.setAttribute("aria-disabled", String(busy));
+  els.send.classList.toggle("is-busy", busy);
+  els.sendLabel.textContent = busy ? "Asking…" : "Ask";
+  els.conversation.setAttribute("aria-busy", String(busy));
+}
+
+function restoreQuestion(question) {
+  if (els.question.value.trim()) return false;
+  els.question.value = question;
+  resizeQuestion();
+  return true;
+}
+
+async function submit() {
+  const question = els.question.value.trim();
+  if (!question || state.pending) return;
+  hideNotice();
+  const turn = {
+    id: newId(),
+    question,
+    documents: state.scope ? [state.scope] : null,
+    response: null,
+  };
+  const history = state.turns.map((t) => t.question).slice(-HISTORY_LIMIT);
+  const element = turnElement(turn, state.titles);
+  const controller = new AbortController();
+  state.pending = { turn, element, controller };
+  els.turns.append(element);
+  els.question.value = "";
+  resizeQuestion();
+  updateWelcome();
+  setBusy(true);
+  scrollToBottom();
+  announce("Searching the documents…");
+  try {
+    const response = await ask({ question, history, documents: turn.documents, signal: controller.signal });
+    if (state.pending?.turn !== turn) return; // a new chat was started meanwhile
+    turn.response = normalize(response);
+    state.turns.push(turn);
+    store.save(state);
+    element.lastElementChild.replaceWith(answerMessage(turn));
+    element.scrollIntoView({ block: "start", behavior: scrollBehavior() });
+    announce(announcement(turn));
+  } catch (error) {
+    if (state.pending?.turn !== turn) return;
+    element.remove();
+    const restored = restoreQuestion(question);
+    const kept = restored ? " Your question is still in the box." : "";
+    showNotice(`${error.message || "Something went wrong."}${kept}`);
+  } finally {
+    if (state.pending?.turn === turn) {
+      state.pending = null;
+      setBusy(false);
+      updateWelcome();
+    }
+  }
+}
+
+function newChat() {
+  state.pending?.controller.abort();
+  state.pending = null;
+  setBusy(false);
+  state.turns = [];
+  store.save(state);
+  closeViewer();
+  hideNotice();
+  renderConversation();
+  els.question.focus();
+  announce("New chat started.");
+}
+
+/* ---------- citations ---------- */
+
+function citationFor(target) {
+  const turnEl = target.closest("[data-turn]");
+  const turn = turnEl && findTurn(turnEl.dataset.turn);
+  const n = Number(target.closest("[data-cite]")?.dataset.cite);
+  return turn?.response?.citations.find((c) => c.n === n) ?? null;
+}
+
+function flash(card) {
+  if (!card) return;
+  card.classList.remove("is-flashing");
+  void card.offsetWidth; // restart the animation
+  card.classList.add("is-flashing");
+  card.scrollIntoView({ block: "nearest", behavior: scrollBehavior() });
+}
+
+function markActive(card) {
+  for (const old of els.turns.querySelectorAll(".source.is-active")) old.classList.remove("is-active");
+  card?.classList.add("is-active");
+}
+
+/** Opens the viewer on a citation; `from` (a marker or a card's button) gets focus back. */
+function openCitation(citation, from) {
+  const turnId = from.closest("[data-turn]").dataset.turn;
+  markActive(document.getElementById(cardId(turnId, citation.n)));
+  openSource({
+    documentId: citation.document.id,
+    title: citation.document.title,
+    passageId: citation.passage_id,
+    terms: citation.matched_terms,
+    from,
+  });
+}
+
+async function copyTurn(button) {
+  const turn = findTurn(button.closest("[data-turn]")?.dataset.turn);
+  if (!turn?.response) return;
+  const text = plainText(turn);
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    ok = true;
+  } catch {
+    ok = legacyCopy(text);
+  }
+  const label = button.querySelector(".copy-label");
+  label.textContent = ok ? "Copied" : "Copy failed";
+  button.classList.toggle("is-done", ok);
+  announce(ok ? "Answer and sources copied." : "Could not copy. Select the text instead.");
+  setTimeout(() => {
+    label.textContent = "Copy answer";
+    button.classList.remove("is-done");
+  }, 2000);
+}
+
+function legacyCopy(text) {
+  const area = h("textarea", { class: "sr-only", "aria-hidden": "true" });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+function onConversationClick(event) {
+  const marker = event.target.closest("a.marker");
+  if (marker) {
+    event.preventDefault();
+    const citation = citationFor(marker);
+    flash(document.getElementById(marker.hash.slice(1)));
+    if (citation) openCitation(citation, marker);
+    return;
+  }
+  const copy = event.target.closest("[data-action=copy]");
+  if (copy) return void copyTurn(copy);
+  const source = event.target.closest(".source");
+  if (source) {
+    const opener = event.target.closest(".source-open");
+    if (!opener && String(window.getSelection()).trim()) return; // let people select text
+    const citation = citationFor(source.querySelector(".source-open"));
+    if (citation) openCitation(citation, source.querySelector(".source-open"));
+  }
+}
+
+/* ---------- documents and suggestions ---------- */
+
+async function loadDocuments() {
+  try {
+    const documents = await listDocuments();
+    state.titles = new Map(documents.map((d) => [d.id, d.title]));
+    const count = documents.length;
+    els.docStatus.textContent = count === 1 ? "1 document loaded" : `${count} documents loaded`;
+    els.docStatus.title = documents.map((d) => d.title).join("\n");
+    clear(els.library).append(...documents.map(libraryItem));
+    for (const doc of documents) els.scope.append(h("option", { value: doc.id }, doc.title));
+    els.scope.value = state.titles.has(state.scope) ? state.scope : "";
+    state.scope = els.scope.value;
+    renderConversation(); // scope labels now have titles
+  } catch {
+    els.docStatus.textContent = "Documents unavailable";
+    clear(els.library).append(h("li", { class: "muted" }, "The document list could not be loaded."));
+  }
+}
+
+async function loadSuggestions() {
+  state.suggestionsLoaded = true;
+  try {
+    const suggestions = await getSuggestions();
+    clear(els.suggestions).append(...suggestions.map(suggestionButton));
+    els.suggestions.closest(".welcome").classList.toggle("no-suggestions", suggestions.length === 0);
+  } catch {
+    state.suggestionsLoaded = false;
+    clear(els.suggestions).append(h("li", { class: "muted" }, "Suggestions are unavailable right now."));
+  }
+}
+
+/* ---------- composer ---------- */
+
+function resizeQuestion() {
+  if (CSS.supports("field-sizing", "content")) return;
+  els.question.style.height = "auto";
+  els.question.style.height = `${Math.min(els.question.scrollHeight, 200)}px`;
+}
+
+function onQuestionKey(event) {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.altKey) return;
+  event.preventDefault();
+  submit();
+}
+
+function onGlobalKey(event) {
+  if (event.key === "Escape" && isViewerOpen()) {
+    event.preventDefault();
+    closeViewer();
+  }
+}
+
+function bind() {
+  els.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  els.question.addEventListener("keydown", onQuestionKey);
+  els.question.addEventListener("input", resizeQuestion);
+  els.scope.addEventListener("change", () => {
+    state.scope = els.scope.value;
+    store.save(state);
+  });
+  els.newChat.addEventListener("click", newChat);
+  els.noticeClose.addEventListener("click", () => {
+    hideNotice();
+    els.question.focus();
+  });
+  els.turns.addEventListener("click", onConversationClick);
+  els.suggestions.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-suggestion]");
+    if (!button) return;
+    els.question.value = button.dataset.suggestion;
+    submit();
+  });
+  els.library.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-document]");
+    if (!button) return;
+    const id = button.dataset.document;
+    openSource({ documentId: id, title: state.titles.get(id), from: button });
+  });
+  document.addEventListener("keydown", onGlobalKey);
+}
+
+function init() {
+  for (const id of [
+    "conversation", "turns", "welcome", "suggestions", "library", "composer", "question", "scope",
+    "send", "notice", "announcer",
+  ]) {
+    els[id] = $(id);
+  }
+  els.noticeText = $("notice-text");
+  els.noticeClose = $("notice-close");
+  els.newChat = $("new-chat");
+  els.docStatus = $("doc-status");
+  els.sendLabel = els.send.querySelector(".send-label");
+  initViewer({ onClose: () => markActive(null) });
+  const saved = store.load();
+  state.turns = saved.turns.map((turn) => ({ ...turn, response: normalize(turn.response) }));
+  state.scope = saved.scope;
+  bind();
+  renderConversation();
+  scrollToBottom();
+  loadDocuments();
+  document.documentElement.classList.add("is-ready");
+}
+
+init();

@@ -1,0 +1,185 @@
+// The source viewer: a whole document with its sections as headings, the cited sentence
+// highlighted and scrolled into view. Beside the chat on wide screens, over it on phones.
+
+import { getDocument } from "./api.js";
+import { clear, h } from "./dom.js";
+import { highlight } from "./highlight.js";
+
+const PHONE = window.matchMedia("(max-width: 859px)");
+const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+const cache = new Map();
+const els = {};
+let opener = null;
+let token = 0;
+let shownId = null;
+let onClose = () => {};
+
+function splitField(passage) {
+  if (passage.label) return [passage.label, passage.text.replace(`${passage.label}:`, "").trim()];
+  const colon = passage.text.indexOf(": ");
+  return colon > 0 ? [passage.text.slice(0, colon), passage.text.slice(colon + 2)] : ["", passage.text];
+}
+
+function passageNode(passage) {
+  if (passage.kind === "infobox") {
+    const [label, value] = splitField(passage);
+    return h("div", { class: "field passage", "data-passage": passage.id }, h("dt", {}, label), h("dd", {}, value));
+  }
+  if (passage.kind === "list") return h("li", { class: "passage", "data-passage": passage.id }, passage.text);
+  return h("span", { class: "passage", "data-passage": passage.id }, passage.text);
+}
+
+/** The container a passage goes into: reuses the last one while kind (and paragraph) agree. */
+function containerFor(passage, previous, current) {
+  const tag = { infobox: "dl", list: "ul" }[passage.kind] ?? "p";
+  const sameParagraph =
+    previous &&
+    previous.kind === passage.kind &&
+    previous.section === passage.section &&
+    (passage.kind !== "prose" || samePara(previous, passage));
+  if (current && sameParagraph) return { node: current, fresh: false };
+  return { node: h(tag, { class: `doc-${passage.kind === "infobox" ? "infobox" : passage.kind}` }), fresh: true };
+}
+
+function samePara(previous, passage) {
+  if (previous.paragraph !== undefined && passage.paragraph !== undefined) {
+    return previous.paragraph === passage.paragraph;
+  }
+  return passage.start - previous.end <= 1; // a blank line between sentences starts a paragraph
+}
+
+function renderDocument(doc) {
+  const body = h("article", { class: "doc", "aria-label": doc.title });
+  let section;
+  let previous = null;
+  let current = null;
+  for (const passage of doc.passages) {
+    if (passage.kind === "title") continue;
+    if (passage.section !== section) {
+      section = passage.section;
+      if (section) body.append(h("h3", { class: "doc-section" }, section));
+      previous = null;
+    }
+    const { node, fresh } = containerFor(passage, previous, current);
+    if (fresh) body.append(node);
+    else if (passage.kind === "prose") node.append(" ");
+    node.append(passageNode(passage));
+    current = node;
+    previous = passage;
+  }
+  return body;
+}
+
+function markCited(passageId, terms) {
+  for (const old of els.body.querySelectorAll(".is-cited")) {
+    old.classList.remove("is-cited");
+    old.removeAttribute("aria-current");
+    old.querySelector(".cited-label")?.remove();
+    for (const mark of old.querySelectorAll("mark")) mark.replaceWith(mark.textContent);
+    old.normalize();
+  }
+  const target = [...els.body.querySelectorAll("[data-passage]")].find((n) => n.dataset.passage === passageId);
+  if (!target) return null;
+  target.classList.add("is-cited");
+  target.setAttribute("aria-current", "true");
+  const textHolder = target.querySelector("dd") ?? target;
+  const text = textHolder.textContent;
+  textHolder.replaceChildren(h("span", { class: "sr-only cited-label" }, "Cited sentence: "), ...highlight(text, terms));
+  return target;
+}
+
+function reveal(target) {
+  if (!target) return;
+  requestAnimationFrame(() => {
+    target.scrollIntoView({ block: "center", behavior: REDUCED_MOTION.matches ? "auto" : "smooth" });
+  });
+}
+
+function syncModal() {
+  const open = !els.viewer.hidden;
+  // Covering the screen, the viewer is modal: what it hides leaves the focus order.
+  els.chat.inert = open && PHONE.matches;
+  els.topbar.inert = els.chat.inert;
+  document.documentElement.classList.toggle("viewer-covers", open && PHONE.matches);
+}
+
+function show() {
+  els.viewer.hidden = false;
+  els.layout.classList.add("viewer-open");
+  syncModal();
+}
+
+function status(message, kind = "") {
+  clear(els.body).append(h("p", { class: `viewer-status ${kind}`.trim() }, message));
+}
+
+async function loadDocument(id) {
+  if (!cache.has(id)) cache.set(id, getDocument(id).catch((error) => {
+    cache.delete(id);
+    throw error;
+  }));
+  return cache.get(id);
+}
+
+/**
+ * Opens document `documentId` and highlights `passageId` (if any) with the matched `terms`.
+ * `from` is the element that asked, focused again when the viewer closes.
+ */
+export async function openSource({ documentId, title, passageId = null, terms = [], from = null }) {
+  const mine = ++token;
+  opener = from ?? document.activeElement;
+  els.title.textContent = title || "Document";
+  show();
+  els.title.focus({ preventScroll: true });
+  if (shownId !== documentId) {
+    shownId = null;
+    status("Loading the document…");
+    try {
+      const doc = await loadDocument(documentId);
+      if (mine !== token) return;
+      els.title.textContent = doc.title;
+      clear(els.body).append(renderDocument(doc));
+      shownId = documentId;
+    } catch (error) {
+      if (mine !== token) return;
+      status(`Could not open this document. ${error.message}`, "is-error");
+      return;
+    }
+  }
+  const target = passageId ? markCited(passageId, terms) : null;
+  if (target) reveal(target);
+  else els.body.scrollTop = 0;
+}
+
+export function closeViewer() {
+  if (els.viewer.hidden) return;
+  token += 1;
+  els.viewer.hidden = true;
+  els.layout.classList.remove("viewer-open");
+  syncModal();
+  onClose();
+  const back = opener && opener.isConnected ? opener : document.getElementById("question");
+  opener = null;
+  back?.focus({ preventScroll: false });
+}
+
+export const isViewerOpen = () => !els.viewer.hidden;
+
+export function initViewer(options = {}) {
+  onClose = options.onClose ?? onClose;
+  els.viewer = document.getElementById("viewer");
+  els.layout = document.getElementById("layout");
+  els.chat = document.getElementById("chat");
+  els.topbar = document.querySelector(".topbar");
+  els.title = document.getElementById("viewer-title");
+  els.body = document.getElementById("viewer-body");
+  document.getElementById("viewer-close").addEventListener("click", closeViewer);
+  PHONE.addEventListener("change", syncModal);
+}
+
+/** Forgets cached documents (a new chat may follow a corpus change on the server). */
+export function forgetDocuments() {
+  cache.clear();
+  shownId = null;
+}
