@@ -37,3 +37,9 @@ control_socket_disable = True
 # Heartbeat files on a RAM disk: a container's overlay file system can stall them.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def when_ready(server) -> None:
+    """Says where the service answers, once the index is loaded and workers are starting."""
+    for listener in server.LISTENERS:
+        server.log.info("qa is ready: open %s/ in a browser", listener)
