@@ -7,26 +7,33 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+import regex
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 
 # Numbers keep their thousands separators and decimals (`4,000` -> `4000`) so that a figure is
 # one term; everything else is a run of word characters, so hyphenated names (`Al-Hasakah`)
-# become their parts and match either way they are written.
-TOKENIZER = RegexpTokenizer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\w+")
-INNER_APOSTROPHE = re.compile(r"(?<=\w)['’ʼ](?=\w)")
+# become their parts and match either way they are written. The `regex` engine is the one NLTK's
+# RegexpTokenizer runs, without the per-call timeout that would cost more than the match.
+TOKENIZER = regex.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\w+")
+APOSTROPHES = "'’ʼ"
+INNER_APOSTROPHE = re.compile(rf"(?<=\w)[{APOSTROPHES}](?=\w)")
 
 
 def fold(text: str) -> str:
     """Lower case without accents: `Kobanî` -> `kobani`, `km²` -> `km2`."""
+    if text.isascii():  # nothing to decompose, and ASCII's case folding is lower()
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens of the text, before stopwords and stemming."""
-    folded = INNER_APOSTROPHE.sub("", fold(text))
-    return [t.replace(",", "") for t in TOKENIZER.tokenize(folded)]
+    folded = fold(text)
+    if any(a in folded for a in APOSTROPHES):
+        folded = INNER_APOSTROPHE.sub("", folded)
+    found = TOKENIZER.findall(folded)
+    return [t.replace(",", "") for t in found] if "," in folded else found
 
 
 @cache
@@ -37,23 +44,29 @@ def stopwords() -> frozenset[str]:
 
 
 class Analyzer:
-    """Turns text into index terms; stems are memoized because vocabularies are Zipfian."""
+    """Turns text into index terms; stems are memoized because vocabularies are Zipfian.
 
-    def __init__(self) -> None:
+    `memo` bounds how many tokens' stems are remembered: none for indexing, whose vocabulary is
+    the corpus's own, but questions bring new words without end, so a service's analyzer
+    forgets them all whenever the bound is reached, and its memory stays bounded.
+    """
+
+    def __init__(self, memo: int | None = None) -> None:
         self._stemmer = SnowballStemmer("english")
         self._stopwords = stopwords()
         self._stems: dict[str, str | None] = {}
+        self._memo = memo
 
     def terms(self, text: str) -> list[str]:
-        out = []
-        for token in tokens(text):
-            term = self._stems.get(token, "")
-            if term == "":
-                term = self._stem(token)
-                self._stems[token] = term
-            if term is not None:
-                out.append(term)
-        return out
+        found = tokens(text)
+        stems = self._stems
+        new = dict.fromkeys(token for token in found if token not in stems)
+        if new and self._memo is not None and len(stems) + len(new) > self._memo:
+            stems.clear()
+            new = dict.fromkeys(found)
+        for token in new:
+            stems[token] = self._stem(token)
+        return [term for term in map(stems.__getitem__, found) if term is not None]
 
     def _stem(self, token: str) -> str | None:
         if token in self._stopwords or token == "_" * len(token):

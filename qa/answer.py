@@ -13,14 +13,18 @@ from qa.corpus import Passage
 # Earlier questions of a conversation count, less than the new one, and less the older they are.
 HISTORY_WEIGHT = 0.5
 HISTORY_DECAY = 0.5
-# When no passage among the best CANDIDATES holds this share of the question's idf mass, the
-# corpus is taken not to hold the answer (the question is about what the documents never mention).
+# When no candidate passage holds this share of the question's idf mass, the corpus is taken not
+# to hold the answer (the question is about what the documents never mention).
 MIN_COVERAGE = 0.34
-CANDIDATES = 50
-# "How many", "how much" and "what happened" say what kind of answer is wanted, not what it is
-# about; their words would otherwise count as rare content terms.
-QUESTION_FORMS = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:happened|happens|happen)\b", re.I)
-# A second sentence joins the answer text when it scores at least this share of the first.
+# "How many", "what kind of" and "what happened" say what kind of answer is wanted, not what it
+# is about; their words would otherwise count as rare content terms.
+QUESTION_FORMS = re.compile(
+    r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:happened|happens|happen)\b"
+    r"|\b(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
+    re.I,
+)
+# A second sentence joins the answer text when the ranker finds it at least this share as likely
+# to be the answer as the first.
 SECOND_SENTENCE_SHARE = 0.8
 
 NO_ANSWER = "The documents do not contain an answer to this question."
@@ -51,24 +55,6 @@ def build_query(analyzer: Analyzer, question: str, history: Sequence[str] = ()) 
 
 def question_terms(analyzer: Analyzer, question: str) -> list[str]:
     return analyzer.terms(QUESTION_FORMS.sub(" ", question))
-
-
-def rerank(scores: Sequence[float], coverages: Sequence[float]) -> list[int]:
-    """Candidate order by BM25 score scaled by how much of the question each passage covers.
-
-    BM25 alone favours very short passages that repeat one rare term; a passage that holds most
-    of what the question asks about is the better citation.
-    """
-    final = [s * c for s, c in zip(scores, coverages, strict=True)]
-    return sorted(range(len(final)), key=lambda i: (-final[i], i))
-
-
-def coverage(query_terms: Sequence[str], passage_terms: set[str], idf: dict[str, float]) -> float:
-    """The share of the question's idf mass that the passage contains."""
-    total = sum(idf[t] for t in query_terms)
-    if not total:
-        return 0.0
-    return sum(idf[t] for t in query_terms if t in passage_terms) / total
 
 
 def citation(

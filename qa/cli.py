@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from qa.corpus import Corpus, CorpusError
 from qa.engine import Engine
@@ -169,6 +170,139 @@ def serve(host: str, port: int) -> None:
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from exc
     app.run(host=host, port=port)
+
+
+@main.command()
+@click.option(
+    "--sizes",
+    default="10000,100000,1000000",
+    show_default=True,
+    help="Corpus sizes in sentences, comma-separated.",
+)
+@click.option("--questions", default=300, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--okapi-questions",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Questions for rank-bm25 above 100,000 sentences (about a second each at a million).",
+)
+@click.option(
+    "--work",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for generated corpora and their indexes, kept for reuse [default: a temp dir].",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("bench/RESULTS.md"),
+    show_default=True,
+)
+@click.option(
+    "--http-seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Length of each wrk run; 0 skips the HTTP part.",
+)
+@click.option("--connections", default=8, show_default=True, type=click.IntRange(1))
+def bench(
+    sizes: str,
+    questions: int,
+    okapi_questions: int,
+    work: Path | None,
+    out: Path,
+    http_seconds: float,
+    connections: int,
+) -> None:
+    """Measure build, load, memory and latency by corpus size, and HTTP throughput.
+
+    Each size is a generated corpus, kept in --work for the next run; the 1,000,000-sentence
+    size takes several minutes. The HTTP part runs gunicorn from gunicorn.conf.py and needs
+    wrk (Debian: `apt-get install wrk`); without it, it is skipped and the report says so.
+    """
+    from qa import bench as benchmark
+
+    try:
+        counts = [int(size) for size in sizes.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter("comma-separated whole numbers", param_hint="--sizes") from exc
+    command = (
+        f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
+        f"--http-seconds {http_seconds:g} --connections {connections}"
+    )
+    benchmark.run(
+        counts,
+        questions,
+        okapi_questions,
+        work or benchmark.DEFAULT_WORK,
+        out,
+        http_seconds,
+        connections,
+        command,
+        log=lambda line: click.echo(line, err=True),
+    )
+    click.echo(f"Results written to {out}")
+
+
+@main.command("eval")
+@click.argument("questions", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--split",
+    type=click.Choice(["all", "even", "odd"]),
+    default="all",
+    show_default=True,
+    help="SQuAD files: ask only the questions of the even- or odd-numbered articles.",
+)
+@click.option("--failures", default=0, type=click.IntRange(0), help="List the N worst misses.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@corpus_option
+@index_option
+def eval_command(
+    questions: Path,
+    split: str,
+    failures: int,
+    as_json: bool,
+    corpus: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Measure answer quality on QUESTIONS (JSON Lines, or a SQuAD v1.1 .json file).
+
+    Every question is asked as the service asks it; rank-bm25's BM25Okapi over the same
+    passages with whitespace tokens answers it too, as the baseline.
+    """
+    from qa import evaluate
+
+    if evaluate.is_squad(questions):
+        given = click.get_current_context().get_parameter_source
+        if ParameterSource.COMMANDLINE in (given("corpus"), given("index_dir")):
+            raise click.UsageError("a SQuAD file brings its own corpus: drop --corpus and --index")
+        corpus = index_dir = None
+    try:
+        evaluation = evaluate.evaluate(
+            questions, corpus, index_dir, split, progress=lambda line: click.echo(line, err=True)
+        )
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot read {questions}: {exc}") from exc
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    results = evaluation.results()
+    worst = evaluate.worst(evaluation.runs[0], failures)
+    if as_json:
+        report = {
+            "questions": evaluation.source,
+            "corpus": evaluation.corpus,
+            "passages": evaluation.passages,
+            "results": results,
+            "failures": [evaluate.failure(o) for o in worst],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{evaluation.source} over {evaluation.corpus} ({evaluation.passages} passages)\n")
+    click.echo(evaluate.table(results))
+    click.echo("\n" + evaluate.gains(results))
+    for outcome in worst:
+        click.echo("\n" + evaluate.describe(outcome))
 
 
 if __name__ == "__main__":

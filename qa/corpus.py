@@ -1,39 +1,40 @@
-"""Reading a folder of documents into passages, reporting every file that cannot be used."""
+"""Reading a folder of documents into passages, reporting every file that cannot be used.
+
+Large folders are read on every CPU: files go to worker processes in chunks of about a megabyte,
+which parse, split, analyze and pack their passages into compact arrays for the parent to join.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
+from qa.analyze import Analyzer
+from qa.index import TermCounts
 from qa.parse import Block, parse_document
+from qa.passages import Passage, PassageTable
 from qa.sentences import CITATION, split_sentences, strip_citations
 
 TEXT_SUFFIXES = {".txt", ".md"}
+CHUNK_BYTES = 1 << 20
+# Below two chunks of text there is nothing to share between processes.
+PARALLEL_BYTES = 2 * CHUNK_BYTES
+
+# How a passage of a document with the given title becomes index terms (see engine.indexed_terms).
+TermsOf = Callable[[Analyzer, Passage, str], list[str]]
 
 
 class CorpusError(Exception):
     """The corpus folder cannot be used at all."""
-
-
-@dataclass(frozen=True)
-class Passage:
-    """The unit of retrieval: a sentence, an infobox field or a list item."""
-
-    id: str
-    document: str
-    ordinal: int
-    kind: str
-    section: str | None
-    text: str
-    start: int
-    end: int
-    references: tuple[int, ...] = ()
-    label: str | None = None
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Document:
     title: str
     path: str
     sections: list[str]
-    passages: list[Passage] = field(default_factory=list)
+    passages: Sequence[Passage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,10 @@ class Skipped:
 class Corpus:
     documents: list[Document]
     skipped: list[Skipped]
+    table: PassageTable  # every passage, in document order; each document's passages view it
 
     def passages(self) -> Iterator[Passage]:
-        for document in self.documents:
-            yield from document.passages
+        return iter(self.table)
 
 
 def corpus_files(folder: Path) -> list[Path]:
@@ -79,36 +80,161 @@ def corpus_files(folder: Path) -> list[Path]:
 
 def fingerprint(folder: Path) -> str:
     """A digest of every corpus file's name and content: any change gives another value."""
+    files = corpus_files(folder)
     digest = hashlib.blake2b(digest_size=16)
-    for path in corpus_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        try:
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
-        except OSError as exc:
-            digest.update(type(exc).__name__.encode())
+    # Reading and hashing release the GIL, so threads hash files on every CPU at once.
+    with ThreadPoolExecutor(cpus()) as pool:
+        for path, content in zip(files, pool.map(_content_digest, files), strict=True):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(content)
     return digest.hexdigest()
 
 
-def read_corpus(folder: Path) -> Corpus:
+def _content_digest(path: Path) -> bytes:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError as exc:
+        return type(exc).__name__.encode()
+
+
+def cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset), not every CPU of the host."""
+    return len(os.sched_getaffinity(0))
+
+
+def read_corpus(folder: Path, workers: int | None = None) -> Corpus:
     """Every usable document of the folder; the others are listed in `skipped` with a reason."""
+    return read_and_count(folder, None, workers)[0]
+
+
+def read_and_count(
+    folder: Path, terms_of: TermsOf | None, workers: int | None = None
+) -> tuple[Corpus, TermCounts]:
+    """The corpus, and every passage's terms as `terms_of` gives them (none when it is None).
+
+    `workers` processes share the work (default: one per CPU when the corpus is large enough to
+    gain from it); the result is the same for any number.
+    """
+    chunks = _chunks(corpus_files(folder))
+    tasks = [(folder, paths, terms_of) for paths in chunks]
     documents: list[Document] = []
     skipped: list[Skipped] = []
+    tables: list[PassageTable] = []
+    counts: list[TermCounts] = []
     used_ids: set[str] = set()
-    for path in corpus_files(folder):
-        name = path.relative_to(folder).as_posix()
-        try:
-            text = read_text(path)
-        except ValueError as exc:
-            skipped.append(Skipped(name, str(exc)))
-            continue
-        doc_id = unique_id(slugify(name), used_ids)
-        document = build_document(doc_id, name, text)
-        if not document.passages:
-            skipped.append(Skipped(name, "no text to index (only headings or markup)"))
-            continue
-        used_ids.add(doc_id)
-        documents.append(document)
-    return Corpus(documents, skipped)
+    for chunk in _read_chunks(tasks, _worker_count(chunks, workers)):
+        for entry in chunk.entries:
+            if isinstance(entry, Skipped):
+                skipped.append(entry)
+                continue
+            entry.id = unique_id(entry.id, used_ids)
+            used_ids.add(entry.id)
+            documents.append(entry)
+        tables.append(chunk.table)
+        counts.append(chunk.counts)
+    table = PassageTable.concat(tables, [d.id for d in documents])
+    for number, document in enumerate(documents):
+        document.passages = table.document(number)
+    return Corpus(documents, skipped, table), TermCounts.concat(counts)
+
+
+@dataclass
+class _Chunk:
+    """What a worker gives back for some files, in file order.
+
+    Each file is a document (without its passages) or the reason it was skipped; the documents'
+    passages and term counts come in compact arrays, which pass between processes cheaply.
+    """
+
+    entries: list[Document | Skipped]
+    table: PassageTable
+    counts: TermCounts
+
+
+Task = tuple[Path, list[Path], TermsOf | None]
+
+
+def _chunks(files: list[Path]) -> list[list[Path]]:
+    """Consecutive files in groups of about CHUNK_BYTES."""
+    chunks: list[list[Path]] = []
+    size = CHUNK_BYTES
+    for path in files:
+        if size >= CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(path)
+        size += _size(path)
+    return chunks
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it will say what is wrong
+
+
+def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
+    # Forking is safe only while this process runs a single thread (a lock held by another
+    # thread would stay locked in the child forever), and possible only where there is fork.
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if not forkable or threading.active_count() > 1 or len(chunks) < 2:
+        return 1
+    if requested is not None:
+        return requested
+    if sum(_size(p) for paths in chunks for p in paths) < PARALLEL_BYTES:
+        return 1
+    return cpus()
+
+
+def _read_chunks(tasks: list[Task], workers: int) -> Iterator[_Chunk]:
+    """The chunks read, in order: here, or by forked worker processes."""
+    if workers <= 1:
+        analyzer = Analyzer()
+        for task in tasks:
+            yield _read_chunk(task, analyzer)
+        return
+    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+        yield from pool.imap(_read_chunk_in_worker, tasks)
+
+
+@cache
+def _worker_analyzer() -> Analyzer:
+    """The analyzer of a worker process, whose memoized stems serve all its chunks."""
+    return Analyzer()
+
+
+def _read_chunk_in_worker(task: Task) -> _Chunk:
+    return _read_chunk(task, _worker_analyzer())
+
+
+def _read_chunk(task: Task, analyzer: Analyzer) -> _Chunk:
+    folder, paths, terms_of = task
+    entries: list[Document | Skipped] = []
+    documents: list[Document] = []
+    for path in paths:
+        entry = _read_document(folder, path)
+        if isinstance(entry, Document):
+            documents.append(entry)
+            entry = Document(entry.id, entry.title, entry.path, entry.sections)
+        entries.append(entry)
+    terms = (
+        (terms_of(analyzer, p, d.title) for d in documents for p in d.passages) if terms_of else ()
+    )
+    return _Chunk(entries, PassageTable.from_documents(documents), TermCounts.of(terms))
+
+
+def _read_document(folder: Path, path: Path) -> Document | Skipped:
+    """The file's document, with its slug for an id, or why it cannot be used."""
+    name = path.relative_to(folder).as_posix()
+    try:
+        text = read_text(path)
+    except ValueError as exc:
+        return Skipped(name, str(exc))
+    document = build_document(slugify(name), name, text)
+    if not document.passages:
+        return Skipped(name, "no text to index (only headings or markup)")
+    return document
 
 
 def read_text(path: Path) -> str:
@@ -133,11 +259,11 @@ def read_text(path: Path) -> str:
 def build_document(doc_id: str, name: str, text: str) -> Document:
     fallback_title = Path(name).stem.replace("-", " ").replace("_", " ")
     parsed = parse_document(text, fallback_title)
-    document = Document(doc_id, parsed.title, name, parsed.sections)
+    passages: list[Passage] = []
     for block in parsed.blocks:
         for kind, section, passage_text, start, end, refs, label in _block_passages(block):
-            ordinal = len(document.passages)
-            document.passages.append(
+            ordinal = len(passages)
+            passages.append(
                 Passage(
                     f"{doc_id}:{ordinal}",
                     doc_id,
@@ -151,7 +277,7 @@ def build_document(doc_id: str, name: str, text: str) -> Document:
                     label,
                 )
             )
-    return document
+    return Document(doc_id, parsed.title, name, parsed.sections, passages)
 
 
 def _block_passages(block: Block):

@@ -6,14 +6,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from qa import answer, store
 from qa.analyze import Analyzer
-from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_corpus
+from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
 from qa.index import BM25Index
+from qa.rank import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,8 @@ SUGGESTED_FIELDS = {
     "Date": "When did the {title} take place?",
     "Casualties": "What were the casualties of the {title}?",
 }
+# Stems the engine remembers of the words in questions (see Analyzer).
+QUESTION_STEMS = 4096
 UNSUGGESTED_SECTIONS = {"see also", "references", "external links", "notes", "further reading"}
 
 
@@ -49,21 +54,15 @@ class Engine:
     def __init__(self, corpus: Corpus, index: BM25Index, corpus_dir: Path, index_dir: Path):
         self.corpus, self.index = corpus, index
         self.corpus_dir, self.index_dir = corpus_dir, index_dir
-        self.analyzer = Analyzer()
-        self.passages: list[Passage] = list(corpus.passages())
+        self.analyzer = Analyzer(memo=QUESTION_STEMS)
+        # Passages are made from the saved arrays when asked for, never all at once.
+        self.passages: Sequence[Passage] = corpus.table
         self._documents = {d.id: d for d in corpus.documents}
+        bounds = pairwise(corpus.table.doc_starts.tolist())
         self._doc_rows = {
-            d.id: np.array([p.ordinal for p in d.passages]) + start
-            for d, start in zip(corpus.documents, self._first_rows(), strict=True)
+            d.id: slice(start, stop)
+            for d, (start, stop) in zip(corpus.documents, bounds, strict=True)
         }
-        self._idf = dict(zip(index.vocabulary, index.idf.tolist(), strict=True))
-
-    def _first_rows(self) -> list[int]:
-        starts, total = [], 0
-        for document in self.corpus.documents:
-            starts.append(total)
-            total += len(document.passages)
-        return starts
 
     @classmethod
     def open(
@@ -87,7 +86,7 @@ class Engine:
                 return cls(corpus, index, corpus_path, index_path)
             except store.IndexUnusable as exc:
                 log.info("building the index at %s: %s", index_path, exc)
-        corpus = read_corpus(corpus_path)
+        corpus, counts = read_and_count(corpus_path, indexed_terms)
         if not corpus.documents:
             reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
             raise CorpusError(
@@ -95,12 +94,9 @@ class Engine:
             )
         if progress:
             progress(corpus)
-        analyzer = Analyzer()
-        titles = {d.id: d.title for d in corpus.documents}
-        index = BM25Index().index(
-            indexed_terms(analyzer, p, titles[p.document]) for p in corpus.passages()
-        )
-        store.save(index_path, corpus, index, digest)
+        store.save(index_path, corpus, BM25Index().index_counts(counts), digest)
+        # Served from the saved, memory-mapped files, as every later start will be.
+        corpus, index = store.load(index_path, digest)
         return cls(corpus, index, corpus_path, index_path)
 
     def ask(
@@ -115,27 +111,23 @@ class Engine:
         query = answer.build_query(self.analyzer, question, history)
         mask = self._mask(documents) if documents else None
         k = max(1, min(k, MAX_K))
-        rows, scores = self.index.retrieve(query.weights, max(k, answer.CANDIDATES), mask)
-        coverages = self._coverages(query, rows)
-        abstained = not coverages or max(coverages) < answer.MIN_COVERAGE
-        order = [] if abstained else answer.rerank(scores.tolist(), coverages)[:k]
+        ranking = self.ranker.rank(query, question, mask)
+        abstained = ranking.support < answer.MIN_COVERAGE
+        shown = 0 if abstained else min(k, len(ranking.rows))
         citations = [
-            self._citation(n, int(rows[i]), scores[i] * coverages[i], query)
-            for n, i in enumerate(order, 1)
+            self._citation(
+                i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched[i]
+            )
+            for i in range(shown)
         ]
         text = answer.NO_TERMS if not query.weights else answer.answer_text(citations)
         took = (time.perf_counter() - started) * 1000
         return answer.answer_object(text, citations, query, took, abstained)
 
-    def _coverages(self, query: answer.Query, rows: np.ndarray) -> list[float]:
-        """How much of what the question asks about each candidate passage holds."""
-        terms = query.terms or query.from_history
-        idf = {t: self._idf.get(t, self.index.max_idf()) for t in terms}
-        return [answer.coverage(terms, set(self._terms(int(row))), idf) for row in rows]
-
-    def _terms(self, row: int) -> list[str]:
-        passage = self.passages[row]
-        return indexed_terms(self.analyzer, passage, self._documents[passage.document].title)
+    @cached_property
+    def ranker(self) -> Ranker:
+        titles = [d.title for d in self.corpus.documents]
+        return Ranker(self.index, self.corpus.table, titles, self.analyzer)
 
     def _mask(self, documents: Sequence[str]) -> np.ndarray:
         mask = np.zeros(self.index.size, dtype=bool)
@@ -145,11 +137,9 @@ class Engine:
             mask[self._doc_rows[doc_id]] = True
         return mask
 
-    def _citation(self, n: int, row: int, score: float, query: answer.Query) -> dict:
+    def _citation(self, n: int, row: int, score: float, matched: list[str]) -> dict:
         passage = self.passages[row]
         document = self._documents[passage.document]
-        terms = set(self._terms(row))
-        matched = [t for t in query.weights if t in terms]
         neighbours = document.passages
         before = neighbours[passage.ordinal - 1] if passage.ordinal > 0 else None
         after = neighbours[passage.ordinal + 1] if passage.ordinal + 1 < len(neighbours) else None

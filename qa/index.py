@@ -2,22 +2,137 @@
 
 BM25Okapi scores every document in a Python loop per query term. Here each term's column of
 weights idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)) is computed once at
-indexing time and stored as a sparse matrix, so a query only adds up the columns of its terms.
+indexing time and stored column by column (CSC arrays), so a query only adds up the postings of
+its terms into a reusable score buffer: its cost follows the postings it reads, not the corpus.
+Every array is saved as a .npy file and loaded memory-mapped, the vocabulary included.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import math
+import threading
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-ARRAYS = "bm25.npz"
-VOCABULARY = "vocabulary.json"
+from qa import arrays
+
+PREFIX = "bm25-"
+ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
+
+Query = Mapping[str, float] | Iterable[str]
+
+
+class TermCounts:
+    """Each passage's distinct terms and their counts, in compact arrays: what BM25 needs."""
+
+    def __init__(
+        self,
+        terms: list[str],
+        lengths: np.ndarray,
+        distinct: np.ndarray,
+        term_ids: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        self.terms = terms  # the distinct terms, which term_ids index
+        self.lengths = lengths  # terms per passage
+        self.distinct = distinct  # distinct terms per passage
+        self.term_ids = term_ids  # each passage's distinct terms, passage after passage
+        self.counts = counts  # how often each of those is in its passage
+
+    @classmethod
+    def of(cls, corpus: Iterable[list[str]]) -> TermCounts:
+        """The counts of passages given as lists of terms."""
+        ids: dict[str, int] = {}
+        flat, lengths = array("i"), array("i")
+        for terms in corpus:
+            flat.extend([ids.setdefault(t, len(ids)) for t in terms])
+            lengths.append(len(terms))
+        n, v = len(lengths), max(len(ids), 1)
+        per_passage = np.frombuffer(lengths, np.intc)
+        rows = np.repeat(np.arange(n, dtype=np.int64), per_passage)
+        # One sort counts every (passage, term) pair at once, instead of a Counter per passage.
+        pairs, counts = np.unique(rows * v + np.frombuffer(flat, np.intc), return_counts=True)
+        rows, term_ids = np.divmod(pairs, v)
+        distinct = np.bincount(rows, minlength=n)
+        return cls(list(ids), *_int32(per_passage, distinct, term_ids, counts))
+
+    @classmethod
+    def concat(cls, parts: Sequence[TermCounts]) -> TermCounts:
+        """The parts' passages one after the other, in one vocabulary."""
+        parts = parts or [cls.of([])]
+        ids: dict[str, int] = {}
+        term_ids = []
+        for part in parts:
+            remap = np.array([ids.setdefault(t, len(ids)) for t in part.terms], np.int32)
+            term_ids.append(remap[part.term_ids])
+        return cls(
+            list(ids),
+            np.concatenate([p.lengths for p in parts]),
+            np.concatenate([p.distinct for p in parts]),
+            np.concatenate(term_ids),
+            np.concatenate([p.counts for p in parts]),
+        )
+
+
+class Vocabulary(Mapping[str, int]):
+    """Term -> column, held in arrays (no Python object per term) ordered by a 64-bit hash.
+
+    A lookup is a binary search for the term's hash, then a byte comparison with the stored term.
+    """
+
+    def __init__(self, hashes: np.ndarray, offsets: np.ndarray, terms: np.ndarray) -> None:
+        self.hashes, self.offsets, self.terms = hashes, offsets, terms
+
+    @classmethod
+    def build(cls, terms: Sequence[str]) -> tuple[Vocabulary, np.ndarray]:
+        """The vocabulary of distinct terms, and the column it gives each term, in given order."""
+        encoded = [t.encode() for t in terms]
+        hashes = np.fromiter(map(_hash, encoded), np.uint64, len(encoded))
+        order = np.argsort(hashes, kind="stable")
+        column = np.empty(len(terms), np.int64)
+        column[order] = np.arange(len(terms))
+        ordered = [encoded[i] for i in order]
+        offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(len, ordered), np.int64))])
+        blob = np.frombuffer(b"".join(ordered), np.uint8)
+        return cls(hashes[order], offsets.astype(np.int64), blob), column
+
+    def get(self, term: str, default: int | None = None) -> int | None:
+        key = term.encode()
+        digest = _hash(key)
+        i = int(np.searchsorted(self.hashes, np.uint64(digest)))
+        while i < len(self.hashes) and int(self.hashes[i]) == digest:
+            if self._bytes(i) == key:
+                return i
+            i += 1
+        return default
+
+    def __getitem__(self, term: str) -> int:
+        column = self.get(term)
+        if column is None:
+            raise KeyError(term)
+        return column
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self.term, range(len(self)))
+
+    def term(self, column: int) -> str:
+        return self._bytes(column).decode("utf-8")
+
+    def _bytes(self, column: int) -> bytes:
+        start, end = self.offsets[column : column + 2].tolist()
+        return self.terms[start:end].tobytes()
 
 
 class BM25Index:
@@ -25,32 +140,32 @@ class BM25Index:
 
     def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
         self.k1, self.b, self.epsilon = k1, b, epsilon
-        self.vocabulary: dict[str, int] = {}
+        self.vocabulary, _ = Vocabulary.build([])
         self.idf = np.zeros(0)
         self.doc_len = np.zeros(0, dtype=np.int32)
-        self.weights = sparse.csc_matrix((0, 0))
+        self.indptr = np.zeros(1, dtype=np.int32)
+        self.indices = np.zeros(0, dtype=np.int32)
+        self.data = np.zeros(0)
+        # Each thread adds scores up in its own buffer, kept between queries and reset after.
+        self._local = threading.local()
 
     @property
     def size(self) -> int:
         return len(self.doc_len)
 
     def index(self, corpus: Iterable[list[str]]) -> BM25Index:
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        lengths: list[int] = []
-        vocabulary = self.vocabulary = {}
-        for row, terms in enumerate(corpus):
-            lengths.append(len(terms))
-            for term, tf in Counter(terms).items():
-                rows.append(row)
-                cols.append(vocabulary.setdefault(term, len(vocabulary)))
-                tfs.append(tf)
-        self.doc_len = np.asarray(lengths, dtype=np.int32)
-        self._weigh(np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(tfs, float))
+        return self.index_counts(TermCounts.of(corpus))
+
+    def index_counts(self, counts: TermCounts) -> BM25Index:
+        """Indexes passages already counted (see TermCounts)."""
+        self.vocabulary, column = Vocabulary.build(counts.terms)
+        self.doc_len = counts.lengths
+        rows = np.repeat(np.arange(self.size), counts.distinct)
+        self._weigh(rows, column[counts.term_ids], counts.counts.astype(float))
         return self
 
     def _weigh(self, rows: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
+        """Sets the weights from postings listed passage by passage (rows in order)."""
         n, v = self.size, len(self.vocabulary)
         df = np.bincount(cols, minlength=v).astype(float)
         # The same operations, in the same order, as BM25Okapi._calc_idf and get_scores.
@@ -62,73 +177,137 @@ class BM25Index:
         avgdl = self.doc_len.sum() / n if n else 1.0
         norm = self.k1 * (1 - self.b + self.b * self.doc_len[rows] / avgdl)
         data = idf[cols] * (tf * (self.k1 + 1) / (tf + norm))
-        self.weights = sparse.csc_matrix((data, (rows, cols)), shape=(n, v))
+        indptr = np.searchsorted(rows, np.arange(n + 1))
+        # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
+        weights = sparse.csr_matrix((data, cols, indptr), shape=(n, v)).tocsc()
+        self.indptr, self.indices, self.data = weights.indptr, weights.indices, weights.data
 
     def term_ids(self, terms: Iterable[str]) -> list[int]:
-        return [self.vocabulary[t] for t in terms if t in self.vocabulary]
+        columns = (self.vocabulary.get(t) for t in terms)
+        return [c for c in columns if c is not None]
 
-    def scores(self, query: Mapping[str, float] | Iterable[str]) -> np.ndarray:
-        """Every passage's score; a mapping weighs each term, a list counts repeated terms."""
+    def _postings(self, query: Query) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """(rows, weights, query weight) of each query term found, in query order."""
         weights = query if isinstance(query, Mapping) else Counter(query)
-        scores = np.zeros(self.size)
-        w = self.weights
+        postings = []
         for term, weight in weights.items():
-            col = self.vocabulary.get(term)
-            if col is None or not weight:
+            column = self.vocabulary.get(term)
+            if column is None or not weight:
                 continue
-            lo, hi = w.indptr[col], w.indptr[col + 1]
-            scores[w.indices[lo:hi]] += weight * w.data[lo:hi]
+            lo, hi = self.indptr[column : column + 2].tolist()
+            postings.append((self.indices[lo:hi], self.data[lo:hi], weight))
+        return postings
+
+    def scores(self, query: Query) -> np.ndarray:
+        """Every passage's score; a mapping weighs each term, a list counts repeated terms."""
+        scores = np.zeros(self.size)
+        for rows, data, weight in self._postings(query):
+            scores[rows] += weight * data
         return scores
 
     def retrieve(
-        self,
-        query: Mapping[str, float] | Iterable[str],
-        k: int = 10,
-        mask: np.ndarray | None = None,
+        self, query: Query, k: int = 10, mask: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The ids and scores of the k best passages with a positive score, best first."""
-        scores = self.scores(query)
+        """The ids and scores of the k best passages with a positive score, best first.
+
+        Only the postings of the query's terms are read: the scores add up in a buffer that is
+        cleared again at those rows, so no step costs in proportion to the whole corpus.
+        """
+        postings = self._postings(query)
+        if not postings:
+            return np.zeros(0, np.intp), np.zeros(0)
+        touched = np.concatenate([rows for rows, _, _ in postings])
+        buffer = self._buffer()
+        try:
+            for rows, data, weight in postings:
+                buffer[rows] += weight * data
+            scores = buffer[touched]
+        finally:
+            buffer[touched] = 0.0
+        keep = scores > 0
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) > k:
-            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-        # Ties go to the earlier passage, so answers are stable from run to run.
-        order = np.lexsort((candidates, -scores[candidates]))
-        best = candidates[order]
-        return best, scores[best]
+            keep &= mask[touched]
+        # A row is in `touched` once for each query term it holds, so the k * terms best entries
+        # hold k distinct rows at least, and so every row as good as the k-th best: only those
+        # few need to be made distinct.
+        rows, scores = _at_least_as_good(touched[keep], scores[keep], k * len(postings))
+        rows, first = np.unique(rows, return_index=True)
+        return _best(rows, scores[first], k)
+
+    def _buffer(self) -> np.ndarray:
+        local = self._local
+        if getattr(local, "buffer", None) is None or len(local.buffer) != self.size:
+            local.buffer = np.zeros(self.size)
+        return local.buffer
 
     def max_idf(self) -> float:
         """The idf of a term found nowhere, as BM25Okapi's formula would give it."""
         return math.log(self.size + 0.5) - math.log(0.5)
 
-    def save(self, folder: Path) -> None:
-        w = self.weights
-        np.savez(
-            folder / ARRAYS,
-            data=w.data,
-            indices=w.indices,
-            indptr=w.indptr,
-            idf=self.idf,
-            doc_len=self.doc_len,
-            params=np.array([self.k1, self.b, self.epsilon]),
+    def save(self, folder: Path) -> list[str]:
+        """Writes the index as .npy files and returns their names."""
+        vocabulary = self.vocabulary
+        return arrays.save(
+            folder,
+            {
+                PREFIX + "params": np.array([self.k1, self.b, self.epsilon]),
+                PREFIX + "indptr": self.indptr,
+                PREFIX + "indices": self.indices,
+                PREFIX + "data": self.data,
+                PREFIX + "idf": self.idf,
+                PREFIX + "doc-len": self.doc_len,
+                PREFIX + "hashes": vocabulary.hashes,
+                PREFIX + "offsets": vocabulary.offsets,
+                PREFIX + "terms": vocabulary.terms,
+            },
         )
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        (folder / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        with np.load(folder / ARRAYS, allow_pickle=False) as arrays:
-            k1, b, epsilon = arrays["params"].tolist()
-            index = cls(k1, b, epsilon)
-            index.idf = arrays["idf"]
-            index.doc_len = arrays["doc_len"]
-            shape = (len(index.doc_len), len(index.idf))
-            index.weights = sparse.csc_matrix(
-                (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
-            )
-        terms = json.loads((folder / VOCABULARY).read_text("utf-8"))
-        if len(terms) != len(index.idf):
-            raise ValueError("vocabulary and weights disagree")
-        index.vocabulary = {t: i for i, t in enumerate(terms)}
+        """The saved index, memory-mapped; ValueError or OSError when it is damaged."""
+        a = _load(folder)
+        k1, b, epsilon = a["params"].tolist()
+        index = cls(k1, b, epsilon)
+        index.vocabulary = Vocabulary(a["hashes"], a["offsets"], a["terms"])
+        index.idf, index.doc_len = a["idf"], a["doc-len"]
+        index.indptr, index.indices, index.data = a["indptr"], a["indices"], a["data"]
+        v = len(index.vocabulary)
+        if not (
+            len(index.idf) == v == len(a["offsets"]) - 1 == len(index.indptr) - 1
+            and index.indptr[-1] == len(index.indices) == len(index.data)
+            and a["offsets"][-1] == len(a["terms"])
+        ):
+            raise ValueError("index arrays disagree")
         return index
+
+
+def _load(folder: Path) -> dict[str, np.ndarray]:
+    loaded = arrays.load(folder, [PREFIX + name for name in ARRAYS])
+    return {name: loaded[PREFIX + name] for name in ARRAYS}
+
+
+def _hash(term: bytes) -> int:
+    """A 64-bit hash that is the same in every process and run (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little")
+
+
+def _int32(*columns: np.ndarray) -> list[np.ndarray]:
+    return [np.asarray(c, np.int32) for c in columns]
+
+
+def _at_least_as_good(
+    rows: np.ndarray, scores: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The entries that score at least as well as the k-th best one (ties make them more)."""
+    if len(rows) <= k:
+        return rows, scores
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return rows[keep], scores[keep]
+
+
+def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best distinct rows by score, ties to the earlier row, so answers are stable."""
+    rows, scores = _at_least_as_good(rows, scores, k)
+    order = np.lexsort((rows, -scores))[:k]
+    return rows[order].astype(np.intp), scores[order]

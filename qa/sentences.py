@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+import regex
+from nltk.tokenize.punkt import (
+    PunktLanguageVars,
+    PunktParameters,
+    PunktSentenceTokenizer,
+    PunktToken,
+)
 
 CITATION = re.compile(r"\[(\d{1,4})\]")
-WHITESPACE = re.compile(r"\s+")
 
 # A sentence longer than this is cut at its citation marks into pieces of about TARGET_WORDS;
 # a piece still above MAX_WORDS is cut at clause punctuation, then at word windows. This keeps a
@@ -33,6 +41,41 @@ class Sentence:
     references: tuple[int, ...]
 
 
+def _untimed(pattern) -> regex.Pattern:
+    """NLTK's pattern, compiled by the same `regex` engine but without a per-call time limit.
+
+    NLTK runs every match under a timeout against hostile patterns; Punkt's own patterns are
+    fixed and linear, and the timeout bookkeeping costs several times the match itself.
+    """
+    return regex.compile(pattern.pattern, pattern.flags)
+
+
+class _LanguageVars(PunktLanguageVars):
+    """Punkt's English conventions, with its patterns compiled once by `_untimed`."""
+
+    re_boundary_realignment = _untimed(PunktLanguageVars.re_boundary_realignment)
+
+    def __init__(self) -> None:
+        self._untimed_period_context = _untimed(super().period_context_re())
+        self._untimed_word_tokenizer = _untimed(super()._word_tokenizer_re())
+
+    def period_context_re(self) -> regex.Pattern:
+        return self._untimed_period_context
+
+    def _word_tokenizer_re(self) -> regex.Pattern:
+        return self._untimed_word_tokenizer
+
+
+class _Token(PunktToken):
+    """Punkt's token, with the patterns that sentence splitting uses compiled by `_untimed`."""
+
+    __slots__ = ()
+    _RE_ELLIPSIS = _untimed(PunktToken._RE_ELLIPSIS)
+    _RE_NUMERIC = _untimed(PunktToken._RE_NUMERIC)
+    _RE_INITIAL = _untimed(PunktToken._RE_INITIAL)
+    _RE_ALPHA = _untimed(PunktToken._RE_ALPHA)
+
+
 @cache
 def punkt() -> PunktSentenceTokenizer:
     """NLTK's Punkt tokenizer with NLTK's English punkt_tab parameters.
@@ -47,11 +90,12 @@ def punkt() -> PunktSentenceTokenizer:
     params.collocations = set(english.COLLOCATIONS)
     params.sent_starters = set(english.SENT_STARTERS)
     params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)
-    return PunktSentenceTokenizer(params)
+    return PunktSentenceTokenizer(params, lang_vars=_LanguageVars(), token_cls=_Token)
 
 
 def normalize_space(text: str) -> str:
-    return WHITESPACE.sub(" ", text).strip()
+    """Runs of white space as one space, none at the ends (str.split's white space is \\s's)."""
+    return " ".join(text.split())
 
 
 def strip_citations(text: str) -> str:
@@ -65,52 +109,62 @@ def split_sentences(block: str) -> list[Sentence]:
     Marks are removed before Punkt sees the text so that `region.[17] Late` splits like
     `region. Late`; a mark belongs to the sentence it follows (or the first one, at the start).
     """
-    clean, raw_at, marks = _remove_marks(block)
+    clean, marks = _remove_marks(block)
     spans = [
         span for s, e in punkt().span_tokenize(clean) for span in _cut_long(clean, s, e, marks)
     ]
+    if not spans:
+        return []
+    owned: list[list[tuple[int, int, int, int]]] = [[] for _ in spans]
+    starts = [s for s, _ in spans]
+    for mark in marks:
+        owned[_owner(mark[0], starts)].append(mark)
+    raw = _raw_position(marks)
     sentences = []
-    for i, (s, e) in enumerate(spans):
-        own = [m for m in marks if _owner(m[0], spans) == i]
-        start = min([raw_at[s]] + [m[1] for m in own])
-        end = max([raw_at[e - 1] + 1] + [m[2] for m in own])
+    for (s, e), own in zip(spans, owned, strict=True):
+        start = min([raw(s)] + [m[1] for m in own])
+        end = max([raw(e - 1) + 1] + [m[2] for m in own])
         text = normalize_space(clean[s:e])
         if text:
             sentences.append(Sentence(text, start, end, tuple(m[3] for m in own)))
     return sentences
 
 
-def _remove_marks(block: str) -> tuple[str, list[int], list[tuple[int, int, int, int]]]:
-    """The block without marks, each clean character's raw position, and the marks.
-
-    A mark is (clean position, raw start, raw end, number).
-    """
+def _remove_marks(block: str) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The block without marks, and the marks as (clean position, raw start, raw end, number)."""
     chars: list[str] = []
-    raw_at: list[int] = []
     marks = []
-    pos = 0
+    pos = clean_pos = 0
     for m in CITATION.finditer(block):
         chars.append(block[pos : m.start()])
-        raw_at.extend(range(pos, m.start()))
-        marks.append((len(raw_at), m.start(), m.end(), int(m.group(1))))
+        clean_pos += m.start() - pos
+        marks.append((clean_pos, m.start(), m.end(), int(m.group(1))))
         pos = m.end()
     chars.append(block[pos:])
-    raw_at.extend(range(pos, len(block)))
-    return "".join(chars), raw_at, marks
+    return "".join(chars), marks
 
 
-def _owner(clean_pos: int, spans: list[tuple[int, int]]) -> int:
-    """The index of the sentence a mark at this clean position belongs to."""
-    owner = 0
-    for i, (s, _) in enumerate(spans):
-        if s < clean_pos:
-            owner = i
-    return owner
+def _raw_position(marks: list[tuple[int, int, int, int]]) -> Callable[[int], int]:
+    """A function from a clean character's position to its position in the raw block."""
+    at = [m[0] for m in marks]
+    removed = list(accumulate(m[2] - m[1] for m in marks))
+
+    def raw(clean_pos: int) -> int:
+        # Every mark removed before this character shifts it right by the mark's length.
+        k = bisect_right(at, clean_pos)
+        return clean_pos + (removed[k - 1] if k else 0)
+
+    return raw
+
+
+def _owner(clean_pos: int, starts: list[int]) -> int:
+    """The index of the sentence a mark at this clean position belongs to (spans are in order)."""
+    return max(bisect_left(starts, clean_pos) - 1, 0)
 
 
 def _cut_long(text: str, start: int, end: int, marks) -> list[tuple[int, int]]:
-    words = _word_spans(text, start, end)
-    if len(words) <= LONG_WORDS:
+    # str.split and \S+ agree on what white space is, and counting is all most sentences need.
+    if len(text[start:end].split()) <= LONG_WORDS:
         return [(start, end)]
     cuts = sorted({m[0] for m in marks if start < m[0] < end})
     pieces = _pack(text, _pieces(text, start, end, cuts))

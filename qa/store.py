@@ -1,4 +1,10 @@
-"""Saving and loading a built index: a folder of plain files with a checked manifest (no pickle)."""
+"""Saving and loading a built index: a folder of plain files with a checked manifest (no pickle).
+
+The arrays (BM25 weights, vocabulary, passages) are .npy files that load memory-mapped, so a
+saved index is ready at once and the processes that load it share one copy in the page cache.
+A rebuild writes a new folder and swaps it in; files are never changed in place, so a process
+still mapping the old ones keeps reading them whole.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,24 @@ import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from qa.corpus import Corpus, Document, Passage, Skipped
-from qa.index import ARRAYS, VOCABULARY, BM25Index
+from qa import index as bm25
+from qa import passages
+from qa.corpus import Corpus, Document, Skipped, cpus
+from qa.index import BM25Index
+from qa.passages import PassageTable
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
-DOCUMENTS = "documents.json"
+CORPUS = "corpus.json"
+FILES = (
+    [f"{bm25.PREFIX}{name}.npy" for name in bm25.ARRAYS]
+    + [f"{passages.PREFIX}{name}.npy" for name in passages.COLUMNS]
+    + [CORPUS]
+)
 
 
 class IndexUnusable(Exception):
@@ -29,13 +44,19 @@ def save(folder: Path, corpus: Corpus, index: BM25Index, fingerprint: str) -> No
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     index.save(staging)
-    (staging / DOCUMENTS).write_text(
-        json.dumps([_document_row(d) for d in corpus.documents], ensure_ascii=False), "utf-8"
+    corpus.table.save(staging)
+    documents = [
+        {"id": d.id, "title": d.title, "path": d.path, "sections": d.sections}
+        for d in corpus.documents
+    ]
+    (staging / CORPUS).write_text(
+        json.dumps({"documents": documents, "strings": corpus.table.strings}, ensure_ascii=False),
+        "utf-8",
     )
     manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint,
-        "checksums": {name: _sha256(staging / name) for name in (ARRAYS, VOCABULARY, DOCUMENTS)},
+        "checksums": {name: _sha256(staging / name) for name in FILES},
         "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
@@ -48,6 +69,28 @@ def save(folder: Path, corpus: Corpus, index: BM25Index, fingerprint: str) -> No
 
 def load(folder: Path, fingerprint: str) -> tuple[Corpus, BM25Index]:
     """The saved corpus and index; IndexUnusable when stale (`fingerprint` differs) or damaged."""
+    manifest = _manifest(folder)
+    if manifest.get("fingerprint") != fingerprint:
+        raise IndexUnusable("the corpus has changed")
+    _verify(folder, manifest.get("checksums"))
+    try:
+        index = BM25Index.load(folder)
+        saved = json.loads((folder / CORPUS).read_text("utf-8"))
+        documents = [
+            Document(d["id"], d["title"], d["path"], d["sections"]) for d in saved["documents"]
+        ]
+        table = PassageTable.load(folder, saved["strings"], [d.id for d in documents])
+        skipped = [Skipped(**s) for s in manifest.get("skipped", [])]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexUnusable(f"damaged index ({exc})") from exc
+    if len(table) != index.size:
+        raise IndexUnusable("passages and weights disagree")
+    for number, document in enumerate(documents):
+        document.passages = table.document(number)
+    return Corpus(documents, skipped, table), index
+
+
+def _manifest(folder: Path) -> dict:
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
     except FileNotFoundError as exc:
@@ -56,59 +99,29 @@ def load(folder: Path, fingerprint: str) -> tuple[Corpus, BM25Index]:
         raise IndexUnusable(f"unreadable manifest ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexUnusable("index of another format")
-    if manifest.get("fingerprint") != fingerprint:
-        raise IndexUnusable("the corpus has changed")
-    for name, expected in dict(manifest.get("checksums") or {}).items():
-        try:
-            actual = _sha256(folder / name)
-        except OSError as exc:
-            raise IndexUnusable(f"{name} is missing") from exc
-        if actual != expected:
+    return manifest
+
+
+def _verify(folder: Path, checksums: object) -> None:
+    """Every file of the index is there and has the checksum it was saved with."""
+    if not isinstance(checksums, dict) or set(checksums) != set(FILES):
+        raise IndexUnusable("the manifest does not list the index's files")
+    # Hashing releases the GIL: threads check the files on every CPU at once.
+    with ThreadPoolExecutor(cpus()) as pool:
+        sums = pool.map(_sha256_if_readable, [folder / name for name in FILES])
+        actual = dict(zip(FILES, sums, strict=True))
+    for name in FILES:
+        if actual[name] is None:
+            raise IndexUnusable(f"{name} is missing or unreadable")
+        if actual[name] != checksums[name]:
             raise IndexUnusable(f"{name} is damaged (checksum mismatch)")
+
+
+def _sha256_if_readable(path: Path) -> str | None:
     try:
-        index = BM25Index.load(folder)
-        rows = json.loads((folder / DOCUMENTS).read_text("utf-8"))
-        documents = [_document_from_row(row) for row in rows]
-        skipped = [Skipped(**s) for s in manifest.get("skipped", [])]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexUnusable(f"damaged index ({exc})") from exc
-    if sum(len(d.passages) for d in documents) != index.size:
-        raise IndexUnusable("passages and weights disagree")
-    return Corpus(documents, skipped), index
-
-
-def _document_row(document: Document) -> dict:
-    passages = [
-        [p.kind, p.section, p.text, p.start, p.end, list(p.references), p.label]
-        for p in document.passages
-    ]
-    return {
-        "id": document.id,
-        "title": document.title,
-        "path": document.path,
-        "sections": document.sections,
-        "passages": passages,
-    }
-
-
-def _document_from_row(row: dict) -> Document:
-    document = Document(row["id"], row["title"], row["path"], row["sections"])
-    for ordinal, (kind, section, text, start, end, refs, label) in enumerate(row["passages"]):
-        document.passages.append(
-            Passage(
-                f"{document.id}:{ordinal}",
-                document.id,
-                ordinal,
-                kind,
-                section,
-                text,
-                start,
-                end,
-                tuple(refs),
-                label,
-            )
-        )
-    return document
+        return _sha256(path)
+    except OSError:
+        return None
 
 
 def _sha256(path: Path) -> str:

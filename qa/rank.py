@@ -1,0 +1,341 @@
+"""Ordering BM25's candidate sentences by lexical evidence from the sentence and around it.
+
+BM25 judges a sentence alone, by its words' rarity in the whole corpus. A question is asked
+about a passage of a document, so more evidence lies around the sentence: question words in the
+neighbouring sentences, the paragraph and the title; the words that are rare within the
+document (a name that fills a whole article tells little about which of its sentences answers);
+and whether the sentence holds the kind of answer the question word asks for (a date for
+"when", a number for "how many"). A linear model over these features, fitted on SQuAD with
+`python -m qa.fit` and stored in qa/data/ranker.json, orders the candidates. Retrieval itself
+is left as it is: exact BM25 picks the candidates. Every feature is read from the index's
+postings of the question's terms and from the passages' columns, so a question costs in
+proportion to its terms' postings, as retrieval does, plus a few regular expressions per
+candidate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.analyze import TOKENIZER, Analyzer, fold, tokens
+from qa.answer import Query
+from qa.index import BM25Index
+from qa.passages import KINDS, PassageTable
+
+MODEL = Path(__file__).parent / "data" / "ranker.json"
+# The best sentences by BM25 are the candidates, with the other sentences of the first few
+# paragraphs among them: the answer is often beside the sentence that repeats the question.
+CANDIDATES = 50
+PARAGRAPHS = 5
+# Paragraph BM25's parameters (BM25Okapi's usual ones).
+PARAGRAPH_K1 = 1.2
+PARAGRAPH_B = 0.75
+FEATURES = (
+    "coverage",
+    "local_bm25",
+    "local_coverage",
+    "window_coverage",
+    "previous_bm25",
+    "paragraph_bm25",
+    "document_coverage",
+    "title_coverage",
+    "length",
+    "novelty",
+    "when_date",
+    "count_number",
+    "new_names",
+)
+# What a question asks for, by its question word; the first pattern that matches decides.
+QUESTION_WORDS = (
+    ("how many", re.compile(r"\bhow\s+(?:many|much)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat\s+(?:year|day|month|date|time|century|decade)\b", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("where", re.compile(r"\bwhere\b", re.I)),
+    ("why", re.compile(r"\bwhy\b", re.I)),
+    ("how", re.compile(r"\bhow\b", re.I)),
+    ("which", re.compile(r"\bwhich\b", re.I)),
+    ("what", re.compile(r"\bwhat\b", re.I)),
+)
+DATE = re.compile(
+    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December|century|centuries|decade|BC|AD)\b"
+)
+NUMBER = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+    r"|forty|fifty|hundred|thousand|million|billion|dozen|several|half)\b",
+    re.I,
+)
+NAME = re.compile(r"\b[A-Z][\w-]+")
+
+
+def question_word(question: str) -> str:
+    """The kind of answer asked for: `when`, `who`, `how many`, ... or `other`."""
+    return next((name for name, pattern in QUESTION_WORDS if pattern.search(question)), "other")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The question's terms found in the index: postings, query weights and corpus idf."""
+
+    names: list[str]
+    postings: list[np.ndarray]  # each term's passages, ascending
+    weights: list[np.ndarray]  # each term's BM25 weights in those passages
+    query: np.ndarray  # each term's weight in the query, earlier questions' terms included
+    # The weights of the terms the question itself asks about (earlier questions' terms when
+    # it has none of its own): what a passage must hold to answer it, whatever the context.
+    asked: np.ndarray
+    idf: np.ndarray
+    missing: float  # the weight of asked terms found nowhere
+
+    def __len__(self) -> int:
+        return len(self.query)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first, each with its probability of being the answer and its terms."""
+
+    rows: np.ndarray
+    probabilities: np.ndarray
+    matched: list[list[str]]
+    # The largest share of the question's idf mass that a candidate holds with its neighbours.
+    support: float
+
+
+class Ranker:
+    """Finds and orders candidate passages for a query over one index and passage table."""
+
+    def __init__(
+        self, index: BM25Index, table: PassageTable, titles: Sequence[str], analyzer: Analyzer
+    ) -> None:
+        self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
+        self._title_terms: dict[int, frozenset[str]] = {}
+
+    @cached_property
+    def paragraphs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's paragraph number, and the first passage of every paragraph (then N).
+
+        Passages do not record their paragraph, but the sentences of a paragraph are one space
+        or line break apart, while paragraphs are separated by a blank line or a heading. Other
+        kinds of passage (infobox fields, list items) are paragraphs of their own.
+        """
+        c, n = self.table.columns, len(self.table)
+        prose = c["kind"] == KINDS.index("prose")
+        starts = np.ones(n, bool)
+        starts[1:] = (
+            ~prose[1:]
+            | ~prose[:-1]
+            | (c["section"][1:] != c["section"][:-1])
+            | (c["span"][1:, 0] - c["span"][:-1, 1] > 1)
+        )
+        starts[self.table.doc_starts[:-1]] = True
+        first = np.flatnonzero(starts)
+        return np.cumsum(starts) - 1, np.append(first, n)
+
+    @cached_property
+    def _cumulative_length(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
+
+    def terms(self, query: Query) -> Terms:
+        """The query's terms that the index holds, with their postings."""
+        index = self.index
+        asked = set(query.terms or query.from_history)
+        names, postings, weights, found, own, idf = [], [], [], [], [], []
+        missing = 0.0
+        for term, weight in query.weights.items():
+            column = index.vocabulary.get(term)
+            if column is None:
+                missing += weight if term in asked else 0.0
+                continue
+            lo, hi = index.indptr[column : column + 2].tolist()
+            names.append(term)
+            postings.append(np.asarray(index.indices[lo:hi]))
+            weights.append(np.asarray(index.data[lo:hi]))
+            found.append(weight)
+            own.append(weight if term in asked else 0.0)
+            idf.append(float(index.idf[column]))
+        return Terms(
+            names, postings, weights, np.array(found), np.array(own), np.array(idf), missing
+        )
+
+    def rank(self, query: Query, question: str, mask: np.ndarray | None = None) -> Ranking:
+        """The candidates for a query, ordered by the model; `question` is the query's text."""
+        retrieved, _ = self.index.retrieve(query.weights, CANDIDATES, mask)
+        if not len(retrieved):
+            return Ranking(retrieved, np.zeros(0), [], 0.0)
+        terms = self.terms(query)
+        rows = self.candidates(retrieved, mask)
+        features = self.features(terms, question, rows)
+        scores = features @ model_weights()
+        order = np.lexsort((np.arange(len(rows)), -scores))
+        probabilities = np.exp(scores[order] - scores[order[0]])
+        probabilities /= probabilities.sum()
+        present = self._weights(terms, rows[order]) > 0
+        matched = [[terms.names[j] for j in np.flatnonzero(row)] for row in present]
+        support = float(features[:, FEATURES.index("window_coverage")].max())
+        return Ranking(rows[order], probabilities, matched, support)
+
+    def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
+        number, first = self.paragraphs
+        paragraphs = list(dict.fromkeys(number[retrieved].tolist()))[:PARAGRAPHS]
+        extra = np.concatenate([np.arange(first[p], first[p + 1]) for p in paragraphs])
+        extra = extra[~np.isin(extra, retrieved)]
+        if mask is not None:
+            extra = extra[mask[extra]]
+        return np.concatenate([retrieved, extra]).astype(np.intp)
+
+    def features(self, terms: Terms, question: str, rows: np.ndarray) -> np.ndarray:
+        """The FEATURES of each candidate row, one row each."""
+        number, first = self.paragraphs
+        start, end = first[number[rows]], first[number[rows] + 1]
+        document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
+        doc_start, doc_end = self.table.doc_starts[document], self.table.doc_starts[document + 1]
+        # What the question asks decides about the sentence; the conversation's earlier terms
+        # only about where it is (its paragraph, its document).
+        q, asked = terms.query, terms.asked
+        unknown = terms.missing * self.index.max_idf()
+        mass, context = asked * terms.idf, q * terms.idf
+        total, context_total = mass.sum() + unknown, context.sum() + unknown
+
+        # The candidates' paragraphs hold their neighbours: their weights are read once.
+        members = _members(start, end)
+        member_weights = self._weights(terms, members)
+        weights = member_weights[_position(members, rows)]
+        present = weights > 0
+        before = np.where((rows > start)[:, None], member_weights[_position(members, rows - 1)], 0)
+        after = np.where((rows + 1 < end)[:, None], member_weights[_position(members, rows + 1)], 0)
+        window = present | (before > 0) | (after > 0)
+
+        local_idf = self._local_idf(terms, doc_start, doc_end)
+        absent_idf = np.log(doc_end - doc_start + 0.5) - math.log(0.5)
+        local_total = local_idf @ asked + terms.missing * absent_idf
+        rescale = np.divide(local_idf, terms.idf, out=np.zeros_like(local_idf), where=terms.idf > 0)
+        length = self.index.doc_len[rows].astype(float)
+
+        columns = {
+            "coverage": _share(present @ mass, total),
+            "local_bm25": _by_best((weights * rescale) @ asked),
+            "local_coverage": _share((present * local_idf) @ asked, local_total),
+            "window_coverage": _share(window @ mass, total),
+            "previous_bm25": _by_best(before @ q),
+            "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end)),
+            "document_coverage": _share(
+                (self._count(terms, doc_start, doc_end) > 0) @ context, context_total
+            ),
+            "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
+            "length": np.log1p(length),
+            **self._answer_kind(question, rows),
+        }
+        return np.column_stack([columns[name] for name in FEATURES])
+
+    def _weights(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
+        """rows x terms: each term's BM25 weight in each row, 0 where the row lacks the term."""
+        out = np.zeros((len(rows), len(terms)))
+        for j, (postings, weights) in enumerate(zip(terms.postings, terms.weights, strict=True)):
+            at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+            hit = postings[at] == rows
+            out[hit, j] = weights[at[hit]]
+        return out
+
+    def _count(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """rows x terms: how many passages in [lo, hi) hold each term."""
+        return np.column_stack(
+            [np.searchsorted(p, hi) - np.searchsorted(p, lo) for p in terms.postings]
+        ).reshape(len(lo), len(terms))
+
+    def _local_idf(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """rows x terms: each term's idf among the passages of each row's document."""
+        n = (hi - lo)[:, None]
+        df = self._count(terms, lo, hi)
+        return np.maximum(np.log(n - df + 0.5) - np.log(df + 0.5), 0.0)
+
+    def _paragraph_bm25(self, terms: Terms, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """BM25 of each row's paragraph, a term's frequency being the sentences that hold it."""
+        number, first = self.paragraphs
+        paragraphs = len(first) - 1
+        lengths = self._cumulative_length[end] - self._cumulative_length[start]
+        average = self._cumulative_length[-1] / paragraphs
+        df = np.array([1 + np.count_nonzero(np.diff(number[p])) for p in terms.postings])
+        idf = np.maximum(np.log(paragraphs - df + 0.5) - np.log(df + 0.5), 0.0)
+        tf = self._count(terms, start, end)
+        norm = PARAGRAPH_K1 * (1 - PARAGRAPH_B + PARAGRAPH_B * lengths / average)
+        return (idf * tf * (PARAGRAPH_K1 + 1) / (tf + norm[:, None])) @ terms.query
+
+    def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
+        """rows x terms: whether each row's document title holds each term."""
+        out = np.zeros((len(documents), len(terms)), bool)
+        for d in set(documents.tolist()):
+            if d not in self._title_terms:
+                self._title_terms[d] = frozenset(self.analyzer.terms(self.titles[d]))
+            out[documents == d] = [name in self._title_terms[d] for name in terms.names]
+        return out
+
+    def _text(self, row: int) -> str:
+        offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
+        return blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8")
+
+    def _answer_kind(self, question: str, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """What each sentence says that the question does not (new words, names, numbers), and
+        whether it holds what the question word asks for."""
+        asked = question_word(question)
+        known = set(tokens(question))
+        # One pattern counts a sentence's words that the question has, without a loop per word.
+        repeated = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(known))) + r")\b")
+        columns: dict[str, list[float]] = {name: [] for name in ANSWER_KINDS}
+        for row in rows.tolist():
+            text = self._text(row)
+            folded = fold(text)
+            size = max(len(TOKENIZER.findall(folded)), 1)
+            # A sentence's first word is capitalized whatever it is.
+            names = [m for m in NAME.finditer(text) if m.start() and fold(m[0]) not in known]
+            columns["novelty"].append(1 - len(repeated.findall(folded)) / size if known else 1.0)
+            columns["new_names"].append(len(names) / size)
+            columns["when_date"].append(asked == "when" and bool(DATE.search(text)))
+            columns["count_number"].append(asked == "how many" and self._new_number(text, known))
+        return {name: np.array(values, float) for name, values in columns.items()}
+
+    @staticmethod
+    def _new_number(text: str, known: set[str]) -> bool:
+        return any(fold(n).replace(",", "") not in known for n in NUMBER.findall(text))
+
+
+ANSWER_KINDS = ("novelty", "new_names", "when_date", "count_number")
+
+
+def _members(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Every row, in order, of the paragraphs that span [start, end) for some rows."""
+    starts, first = np.unique(start, return_index=True)
+    return np.concatenate([np.arange(s, e) for s, e in zip(starts, end[first], strict=True)])
+
+
+def _position(members: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Where rows are among the members (a row that is not: some valid position)."""
+    return np.minimum(np.searchsorted(members, rows), len(members) - 1)
+
+
+def _share(part: np.ndarray, total: float | np.ndarray) -> np.ndarray:
+    return np.divide(part, total, out=np.zeros(len(part)), where=np.asarray(total) > 0)
+
+
+def _by_best(values: np.ndarray) -> np.ndarray:
+    """Scores as a share of the best candidate's, so that features compare across questions."""
+    best = values.max() if len(values) else 0.0
+    return values / best if best > 0 else np.zeros(len(values))
+
+
+@cache
+def model_weights(path: Path = MODEL) -> np.ndarray:
+    """The fitted weights of FEATURES; ValueError when the file was fitted on other features."""
+    model = json.loads(path.read_text("utf-8"))
+    if tuple(model["features"]) != FEATURES:
+        raise ValueError(f"{path} was fitted on other features; run python -m qa.fit")
+    return np.array(model["weights"], float)

@@ -1,0 +1,135 @@
+"""The re-ranker: paragraphs, candidates, features, the fitted model and its fitting."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa import answer, fit, rank
+from qa.engine import Engine
+
+DOCUMENT = """= Rivers of Testland =
+
+Infobox
+- Length: 120 km
+- Source: Mount Example
+
+The Alpha river rises on Mount Example. It flows north
+through the plain. It reaches the sea at Portville.
+
+The Beta river is shorter. It joins the Alpha in 1850.
+
+== Floods ==
+In 1901 the Alpha flooded the plain. Portville was under water for ten days.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    folder = tmp_path_factory.mktemp("corpus")
+    (folder / "rivers.txt").write_text(DOCUMENT, "utf-8")
+    (folder / "songs.txt").write_text("= Other =\n\nThe Alpha river is also a song.\n", "utf-8")
+    return Engine.open(folder, tmp_path_factory.mktemp("index"))
+
+
+def texts(engine: Engine, rows) -> list[str]:
+    return [engine.passages[int(r)].text for r in rows]
+
+
+def test_paragraphs_are_blocks_of_prose_and_single_fields(engine):
+    number, first = engine.ranker.paragraphs
+    groups = [texts(engine, range(a, b)) for a, b in zip(first, first[1:], strict=False)]
+    assert [len(g) for g in groups] == [1, 1, 3, 2, 2, 1]
+    assert groups[2][1] == "It flows north through the plain."
+    assert groups[4][0].startswith("In 1901")  # a heading starts a new paragraph
+    assert groups[5] == ["The Alpha river is also a song."]  # and so does a new document
+    assert number.tolist() == [0, 1, 2, 2, 2, 3, 3, 4, 4, 5]
+
+
+def test_paragraph_members_are_every_row_of_the_rows_paragraphs():
+    members = rank._members(np.array([3, 0, 0]), np.array([4, 3, 3]))
+    assert members.tolist() == [0, 1, 2, 3]
+    assert rank._position(members, np.array([3, 1, 4])).tolist() == [3, 1, 3]
+
+
+def test_the_paragraph_of_a_retrieved_sentence_joins_the_candidates(engine):
+    query = answer.build_query(engine.analyzer, "Where does the river reach the sea?")
+    retrieved, _ = engine.index.retrieve(query.weights, 1)
+    rows = engine.ranker.candidates(retrieved, None)
+    assert rows[0] == retrieved[0]
+    assert "It flows north through the plain." in texts(engine, rows)
+
+
+def test_candidates_stay_within_the_documents_asked_for(engine):
+    ranking = engine.ranker.rank(
+        answer.build_query(engine.analyzer, "Alpha river"), "Alpha river", np.arange(10) == 9
+    )
+    assert texts(engine, ranking.rows) == ["The Alpha river is also a song."]
+
+
+def test_the_ranking_is_a_distribution_best_first_with_matched_terms(engine):
+    question = "When did the Alpha flood the plain?"
+    ranking = engine.ranker.rank(answer.build_query(engine.analyzer, question), question)
+    assert ranking.probabilities.sum() == pytest.approx(1.0)
+    assert (np.diff(ranking.probabilities) <= 0).all()
+    assert texts(engine, ranking.rows[:1]) == ["In 1901 the Alpha flooded the plain."]
+    assert set(ranking.matched[0]) == {"alpha", "flood", "plain"}
+    assert ranking.support == pytest.approx(1.0)
+
+
+def test_features_are_finite_and_in_order(engine):
+    question = "How many days was Portville under water?"
+    query = answer.build_query(engine.analyzer, question)
+    ranker = engine.ranker
+    rows = ranker.candidates(engine.index.retrieve(query.weights, 5)[0], None)
+    features = ranker.features(ranker.terms(query), question, rows)
+    assert features.shape == (len(rows), len(rank.FEATURES))
+    assert np.isfinite(features).all()
+    count = features[:, rank.FEATURES.index("count_number")]
+    assert count[texts(engine, rows).index("Portville was under water for ten days.")] == 1.0
+
+
+def test_a_follow_up_is_judged_on_its_own_terms(engine):
+    query = answer.build_query(engine.analyzer, "When did it flood?", ["Tell me about Portville"])
+    terms = engine.ranker.terms(query)
+    asked = dict(zip(terms.names, terms.asked, strict=True))
+    assert asked["flood"] == 1.0 and asked["portvill"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many soldiers died?", "how many"),
+        ("In what year was it built?", "when"),
+        ("Whose idea was it?", "who"),
+        ("Which river is longer?", "which"),
+        ("Name the river.", "other"),
+    ],
+)
+def test_question_words(question, kind):
+    assert rank.question_word(question) == kind
+
+
+def test_the_shipped_model_fits_the_features():
+    assert len(rank.model_weights()) == len(rank.FEATURES)
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path):
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps({"features": ["bm25"], "weights": [1.0]}), "utf-8")
+    with pytest.raises(ValueError, match="other features"):
+        rank.model_weights(path)
+
+
+def test_fitting_finds_the_feature_that_marks_the_right_candidate():
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(50):
+        features = rng.normal(size=(6, 2))
+        right = np.zeros(6, bool)
+        right[np.argmax(features[:, 0])] = True
+        groups.append((features, right))
+    weights = fit.fit(groups)
+    assert weights[0] > 1 and abs(weights[1]) < weights[0] / 4

@@ -1,0 +1,129 @@
+"""The pieces that make a million sentences fast: top-k retrieval, arrays, parallel reading."""
+
+import random
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import corpus as corpus_module
+from qa import store
+from qa.corpus import read_and_count, read_corpus
+from qa.engine import Engine, indexed_terms
+from qa.index import BM25Index, TermCounts, Vocabulary
+from qa.passages import PassageTable
+from tests.conftest import DEFAULT_CORPUS
+from tests.test_index import zipf_corpus
+
+
+def brute_force(index: BM25Index, query, k: int, mask=None) -> tuple[list[int], list[float]]:
+    """The k best positive scores of the dense score vector, ties to the earlier row."""
+    scores = index.scores(query)
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
+    rows = sorted(np.flatnonzero(scores > 0).tolist(), key=lambda r: (-scores[r], r))[:k]
+    return rows, [scores[r] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def index() -> BM25Index:
+    corpus = zipf_corpus(3000)
+    corpus += corpus[:500]  # repeated passages tie, which tests the order of ties
+    return BM25Index().index(corpus)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 50])
+def test_retrieve_is_the_brute_force_top_k(index, k):
+    rng = random.Random(k)
+    for _ in range(60):
+        query = rng.choices([f"t{i}" for i in range(60)], k=rng.randint(1, 6))
+        rows, scores = index.retrieve(query, k)
+        expected_rows, expected_scores = brute_force(index, query, k)
+        assert rows.tolist() == expected_rows
+        assert scores.tolist() == expected_scores  # the same sums, bit for bit
+
+
+def test_retrieve_with_a_mask_and_weights_is_the_brute_force_top_k(index):
+    rng = np.random.default_rng(3)
+    mask = rng.random(index.size) < 0.3
+    query = {"t1": 1.0, "t7": 0.5, "t30": 0.25, "unknown": 2.0}
+    rows, scores = index.retrieve(query, 20, mask)
+    assert (rows.tolist(), scores.tolist()) == brute_force(index, query, 20, mask)
+
+
+def test_retrieve_leaves_no_score_behind(index):
+    index.retrieve(["t1", "t2"], 5)
+    rows, _ = index.retrieve(["t999"], 5)
+    assert rows.tolist() == brute_force(index, ["t999"], 5)[0]
+
+
+def test_vocabulary_maps_each_term_to_its_column_and_nothing_else():
+    terms = ["kobani", "hasakah", "4000", "a", "ypg", "", "straße"]
+    vocabulary, column = Vocabulary.build(terms)
+    assert sorted(column.tolist()) == list(range(len(terms)))
+    assert {t: vocabulary[t] for t in terms} == dict(zip(terms, column.tolist(), strict=True))
+    assert [vocabulary.term(int(c)) for c in column] == terms
+    assert vocabulary.get("isil") is None and "isil" not in vocabulary and "a" in vocabulary
+    with pytest.raises(KeyError):
+        vocabulary["isil"]
+
+
+def test_term_counts_are_each_passage_counter():
+    corpus = zipf_corpus(200)
+    counts = TermCounts.concat([TermCounts.of(corpus[:80]), TermCounts.of(corpus[80:])])
+    bounds = np.concatenate([[0], np.cumsum(counts.distinct)])
+    for row, terms in enumerate(corpus):
+        at = slice(bounds[row], bounds[row + 1])
+        found = {
+            counts.terms[i]: int(c)
+            for i, c in zip(counts.term_ids[at], counts.counts[at], strict=True)
+        }
+        assert found == Counter(terms) and counts.lengths[row] == len(terms)
+
+
+def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch):
+    for copy in range(3):
+        shutil.copytree(DEFAULT_CORPUS, tmp_path / f"part{copy}")
+    (tmp_path / "part1" / "empty.txt").write_text("", "utf-8")
+    monkeypatch.setattr(corpus_module, "CHUNK_BYTES", 1)  # a chunk per file, for the workers
+    serial, serial_counts = read_and_count(tmp_path, indexed_terms, workers=1)
+    parallel, parallel_counts = read_and_count(tmp_path, indexed_terms, workers=2)
+    assert [d.id for d in parallel.documents] == [d.id for d in serial.documents]
+    assert parallel.skipped == serial.skipped and len(serial.skipped) == 1
+    assert list(parallel.passages()) == list(serial.passages())
+    for name in ("lengths", "distinct", "counts"):
+        assert getattr(parallel_counts, name).tolist() == getattr(serial_counts, name).tolist()
+
+
+def test_passage_table_saves_and_loads_memory_mapped(tmp_path):
+    corpus = read_corpus(DEFAULT_CORPUS)
+    corpus.table.save(tmp_path)
+    ids = [d.id for d in corpus.documents]
+    loaded = PassageTable.load(tmp_path, corpus.table.strings, ids)
+    assert list(loaded) == list(corpus.passages())
+    assert not loaded.columns["text"].flags.writeable  # a view of the file, shared by processes
+    document = loaded.document(1)
+    assert document[-1] == document[len(document) - 1] and document[:2] == list(document)[:2]
+    with pytest.raises(IndexError):
+        document[len(document)]
+
+
+def test_an_index_of_another_format_is_rebuilt(tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    Engine.open(DEFAULT_CORPUS, index)
+    monkeypatch.setattr(store, "FORMAT", store.FORMAT + 1)
+    with pytest.raises(store.IndexUnusable, match="another format"):
+        store.load(index, "any")
+
+
+def test_a_manifest_that_leaves_out_a_file_is_not_trusted(tmp_path):
+    index = tmp_path / "index"
+    engine = Engine.open(DEFAULT_CORPUS, index)
+    manifest = store._manifest(index)
+    del manifest["checksums"][store.CORPUS]
+    with pytest.raises(store.IndexUnusable, match="does not list"):
+        store._verify(index, manifest["checksums"])
+    assert not list(Path(tmp_path).glob(".index.*"))  # no staging or retired folder is left
+    assert engine.index.data.flags.writeable is False
