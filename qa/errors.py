@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,8 +15,10 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
+    431: "header_fields_too_large",
     500: "internal_error",
 }
 
@@ -25,10 +29,19 @@ STOCK_MESSAGES = {
 }
 
 
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """The one error shape: the status's stable code and a message meant for the client."""
+    return {"error": {"code": CODES.get(status, f"http_{status}"), "message": message}}
+
+
+def error_json(status: int, message: str) -> bytes:
+    """The error shape as bytes, for errors written below the app (gunicorn's own refusals)."""
+    return json.dumps(error_body(status, message)).encode()
+
+
 def error_response(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
     """A JSON error response with the status's code and a message meant for the client."""
-    code = CODES.get(status, f"http_{status}")
-    response = jsonify({"error": {"code": code, "message": message}})
+    response = jsonify(error_body(status, message))
     response.status_code = status
     response.headers.extend(headers)
     return response

@@ -59,3 +59,12 @@ def page_client(engine, web_dir):
     from qa.app import create_app
 
     return create_app({"TESTING": True, "ENGINE": engine, "WEB_DIR": str(web_dir)}).test_client()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium through Playwright, one for the whole session (see browser_helpers)."""
+    from tests.browser_helpers import launch_browser
+
+    with launch_browser() as browser:
+        yield browser

@@ -19,6 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
+from bench.fuzz import CONFIG, one_error_shape
 from qa.app import create_app
 from qa.corpus import read_corpus
 from qa.openapi import spec
@@ -42,16 +43,7 @@ def base_url(engine):
 
 
 DESCRIPTION = spec(document.id for document in read_corpus(DEFAULT_CORPUS).documents)
-# 413 is right for a body over 64 KB, which the description cannot rule out: its limits count
-# characters, and ten histories of 1,000 escaped characters come to far more bytes.
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "413"]},
-            "negative_data_rejection": {"expected-statuses": ["400", "404", "405", "413", "415"]},
-        }
-    }
-)
+# The checks and their expected statuses are those of the fuzz command (bench/fuzz.py).
 schema = schemathesis.openapi.from_dict(DESCRIPTION, config=CONFIG)
 
 
@@ -59,16 +51,6 @@ def test_the_service_serves_the_description_under_test(base_url):
     response = requests.get(f"{base_url}/api/openapi.json", timeout=10)
     assert response.status_code == 200
     assert response.json() == DESCRIPTION
-
-
-def one_error_shape(ctx, response, case) -> None:
-    """Every 4xx and 5xx body is {"error": {"code": str, "message": str}} and nothing else."""
-    if response.status_code < 400:
-        return
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message"}, body
-    assert all(isinstance(v, str) and v for v in body["error"].values()), body
 
 
 @schema.parametrize()

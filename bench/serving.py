@@ -1,0 +1,176 @@
+"""qa served as in production, for the soak, the fuzzer and the tests that need a real server.
+
+Real gunicorn from the repository's gunicorn.conf.py on a free loopback port, in its own process
+group so that nothing outlives it; its workers are found and measured through /proc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "gunicorn.conf.py"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(
+    url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float = 10
+) -> tuple[int, Any, Any]:
+    """(status, headers, decoded JSON body) of a GET, or of a JSON POST when data is given."""
+    body = None if data is None else json.dumps(data).encode()
+    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read())
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """Sends bytes exactly as given (no client normalises the path); (status, headers, body).
+
+    gunicorn's sync workers close every connection after one response, so the reply ends there.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        return parse_reply(b"".join(iter(lambda: sock.recv(65536), b"")))
+
+
+def parse_reply(reply: bytes) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers with lower-case names, body) of a whole raw HTTP/1.1 response."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = (line.partition(":") for line in lines)
+    return int(status_line.split()[1]), {k.lower(): v.strip() for k, _, v in fields}, body
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while /proc was being read
+            continue
+        # The command name (field 2) is in parentheses and may hold spaces; the rest follows it.
+        state, ppid = text[text.rindex(")") + 2 :].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident (rss) and proportional (pss: shared pages split among their users) memory, MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        if name in ("Rss", "Pss"):
+            values[name.lower()] = int(rest.split()[0]) / 1024
+    return values
+
+
+class Gunicorn:
+    """gunicorn serving qa with the repository's config; a context manager that always stops it.
+
+    `env` adds to the environment (QA_CORPUS, QA_INDEX, QA_RATE_LIMIT, QA_TIMEOUT, ...); the
+    address and the number of workers are set here.
+    """
+
+    def __init__(self, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.env = {
+            **os.environ,
+            **env,
+            "QA_HOST": "127.0.0.1",
+            "QA_PORT": str(self.port),
+            "QA_WORKERS": str(workers),
+        }
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", str(CONFIG)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # Its own process group, so that its workers can be killed with it if it hangs.
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
+        """The /readyz body once it answers 200 and all workers run; RuntimeError otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.tail()}"
+                )
+            try:
+                status, _, body = fetch(f"{self.base_url}/readyz", timeout=5)
+                if status == 200 and len(children(self.pid)) == self.workers:
+                    return body
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn was not ready within {timeout:g} s:\n{self.tail()}")
+
+    def wait_for_workers(self, without: set[int], timeout: float = 10) -> list[int]:
+        """The workers, once all of them run and none is in `without` (killed ones, say)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = children(self.pid)
+            if len(pids) == self.workers and not without & set(pids):
+                return pids
+            time.sleep(0.05)
+        raise RuntimeError(f"workers not replaced within {timeout:g} s:\n{self.tail()}")
+
+    def stop(self) -> int | None:
+        """Stops gracefully (SIGTERM), then kills whatever is left of the group; the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=STOP_TIMEOUT)
+        # A master that did not stop in time, or a worker left behind by one that died.
+        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait(timeout=STOP_TIMEOUT)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -1,0 +1,170 @@
+"""Properties of the parser, the sentence splitter and the analyzer on arbitrary Unicode.
+
+Texts mix any Unicode with the fragments that carry structure (titles, sections, infobox fields,
+citation marks, abbreviations, line breaks of every kind). Whatever the text: nothing raises, no
+piece of text is lost or duplicated, and every offset points at the text it claims.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa.analyze import Analyzer
+from qa.corpus import build_document
+from qa.parse import BULLET, FIELD, HEADING, INFOBOX, clean_value, parse_document
+from qa.sentences import CITATION, split_sentences, strip_citations
+
+# A run-on sentence long enough to be cut at its citation marks and clauses.
+RUN_ON = " ".join(f"w{i}[{i}]" if i % 7 == 0 else f"word{i}," for i in range(90))
+FRAGMENTS = [
+    "= T =",
+    "== S ==",
+    "# T",
+    "## S",
+    "Infobox",
+    "- Key: value",
+    "- Casualties3: 25 civilians killed[4]",
+    "- Units1: , * Syrian Army, ** 3rd Division ----",
+    "- Date: ()",
+    "- item",
+    "* item",
+    "• item",
+    "[12]",
+    "[1][35]",
+    "[",
+    "]",
+    ". ",
+    "? ",
+    "Gen. ",
+    "No. 5 ",
+    "U.S.-led ",
+    "4,000 km² ",
+    "1,400–1,440+ ",
+    "Kobanî ",
+    "al-Sha'arani ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "\x0c",
+    "\x85",
+    "\u2028",
+    "\u00a0",
+    RUN_ON,
+]
+TEXTS = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=30).map(
+    "".join
+) | st.text(max_size=300)
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def non_space(text: str) -> str:
+    return "".join(text.split())
+
+
+def spans_increase(spans: list[tuple[int, int]], size: int) -> bool:
+    """Every span is non-empty, inside the text, and after the one before it."""
+    ends = [0] + [end for _, end in spans]
+    return all(
+        previous <= start < end <= size for (start, end), previous in zip(spans, ends, strict=False)
+    )
+
+
+# ---------- sentences ----------
+
+
+@PROPERTY
+@given(TEXTS)
+def test_sentences_hold_every_character_once_in_order(block):
+    sentences = split_sentences(block)
+    assert spans_increase([(s.start, s.end) for s in sentences], len(block))
+    # Every non-space character outside citation marks is in exactly one sentence, in order.
+    assert "".join(non_space(s.text) for s in sentences) == non_space(CITATION.sub("", block))
+
+
+@PROPERTY
+@given(TEXTS)
+def test_sentence_offsets_point_at_their_text(block):
+    for sentence in split_sentences(block):
+        assert strip_citations(block[sentence.start : sentence.end]) == sentence.text
+        assert sentence.references == tuple(
+            int(n) for n in CITATION.findall(block[sentence.start : sentence.end])
+        )
+
+
+# ---------- documents ----------
+
+
+def lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, as str.splitlines sees lines, without the line break."""
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        spans.append((pos, pos + len(line.rstrip("\r\n"))))
+        pos += len(line)
+    return spans
+
+
+def markup_only(line: str) -> bool:
+    """A heading, an infobox header or an infobox field with nothing to say: not a passage."""
+    bullet = BULLET.match(line)
+    field = bullet and FIELD.match(bullet.group("item"))
+    empty_field = bool(field) and not re.search(r"\w", clean_value(field.group("value")))
+    return bool(HEADING.match(line) or INFOBOX.match(line) or empty_field)
+
+
+@PROPERTY
+@given(TEXTS)
+def test_blocks_cover_every_line_once(text):
+    parsed = parse_document(text, "fallback")
+    assert spans_increase([(b.start, b.end) for b in parsed.blocks], len(text))
+    written = [(s, e) for s, e in lines(text) if text[s:e].strip()]
+    for number, (start, end) in enumerate(written):
+        line = text[start:end]
+        covering = [b for b in parsed.blocks if b.start < end and start < b.end]
+        if not covering:
+            # Only markup goes uncovered, and the first line, which may be the title.
+            assert markup_only(line) or (number == 0 and not BULLET.match(line)), (line, parsed)
+        assert len(covering) <= 1, (line, covering)
+
+
+@PROPERTY
+@given(TEXTS)
+def test_block_offsets_point_at_their_text(text):
+    for block in parse_document(text, "fallback").blocks:
+        if block.kind == "infobox":
+            # A field's text is rewritten (`Casualties3` -> `Casualties`); its span is the item's.
+            assert block.text.startswith(f"{block.label}: ")
+            assert FIELD.match(text[block.start : block.end])
+        else:
+            assert text[block.start : block.end] == block.text
+
+
+@PROPERTY
+@given(TEXTS)
+def test_passage_offsets_point_at_their_text(text):
+    document = build_document("doc", "doc.txt", text)
+    spans = [(p.start, p.end) for p in document.passages]
+    assert spans_increase(spans, len(text))
+    for passage in document.passages:
+        assert passage.text and passage.text == passage.text.strip()
+        if passage.kind != "infobox":
+            assert passage.text == strip_citations(text[passage.start : passage.end])
+
+
+# ---------- the analyzer ----------
+
+
+WARM = Analyzer()  # its memo of stems grows across examples, as a serving engine's does
+
+
+@PROPERTY
+@given(TEXTS, TEXTS)
+def test_terms_are_words_and_words_do_not_interact(first, second):
+    terms = Analyzer().terms(first)
+    assert all(term and not any(c.isspace() for c in term) for term in terms)
+    # The memo never changes a result, and text on either side of a space is analyzed alone.
+    assert WARM.terms(first) == terms
+    assert WARM.terms(f"{first} {second}") == terms + Analyzer().terms(second)
