@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from qa.aliases import AliasGroup
 from qa.analyze import Analyzer
 from qa.corpus import Passage
 
@@ -26,6 +27,8 @@ QUESTION_FORMS = re.compile(
 # A second sentence joins the answer text when the ranker finds it at least this share as likely
 # to be the answer as the first.
 SECOND_SENTENCE_SHARE = 0.8
+# The weight of the question's own form of a name, when it was searched by the corpus's usual one.
+ALIAS_WEIGHT = 0.5
 
 NO_ANSWER = "The documents do not contain an answer to this question."
 NO_TERMS = "The question has no searchable words; ask about a person, place, event or number."
@@ -36,6 +39,32 @@ class Query:
     weights: dict[str, float]
     terms: list[str]
     from_history: list[str]
+    # What the answer's `query` section also reports: aliases used, spellings suggested, and
+    # the passage a "tell me more" continues from.
+    aliases: list[dict] = field(default_factory=list)
+    spelling: list[dict] = field(default_factory=list)
+    continues: dict | None = None
+
+    def with_names(self, names: list[tuple[str, AliasGroup, list[str]]]) -> Query:
+        """The query that also finds the name the question used, when it searched for another.
+
+        `names` holds (the form the question used, its group, that form's terms): the question
+        was searched with the group's usual name, so passages that use the question's own form
+        still count, at a lower weight.
+        """
+        weights = dict(self.weights)
+        reported = []
+        for form, group, terms in names:
+            for term in terms:
+                weights.setdefault(term, ALIAS_WEIGHT)
+            reported.append(
+                {
+                    "form": form,
+                    "names": [n for n in group.names() if n != form],
+                    "defined_in": group.sources[group.forms[0]],
+                }
+            )
+        return replace(self, weights=weights, aliases=reported)
 
 
 def build_query(analyzer: Analyzer, question: str, history: Sequence[str] = ()) -> Query:
@@ -65,6 +94,7 @@ def citation(
     matched: list[str],
     before: Passage | None,
     after: Passage | None,
+    span: dict | None = None,
 ) -> dict:
     return {
         "n": n,
@@ -82,6 +112,7 @@ def citation(
         },
         "matched_terms": matched,
         "references": list(passage.references),
+        "answer_span": span,
     }
 
 
@@ -98,13 +129,36 @@ def answer_text(citations: list[dict]) -> str:
     return " ".join(f"{c['text']} [{c['n']}]" for c in quoted)
 
 
+def spelling_note(spelling: list[dict]) -> str:
+    """What the answer says of the question's spelling, before the answer itself."""
+    applied = [s for s in spelling if s["applied"]]
+    if applied:
+        said = ", ".join(
+            f"\u201c{s['suggested']}\u201d (you wrote \u201c{s['written']}\u201d)" for s in applied
+        )
+        return f"Searched for {said}. "
+    if spelling:
+        return (
+            "Did you mean " + " or ".join(f"\u201c{s['suggested']}\u201d" for s in spelling) + "? "
+        )
+    return ""
+
+
 def answer_object(
     answer: str, citations: list[dict], query: Query, took_ms: float, abstained: bool
 ) -> dict:
+    first_span = citations[0]["answer_span"] if citations else None
     return {
         "answer": answer,
         "abstained": abstained,
+        "answer_span": {**first_span, "citation": 1} if first_span else None,
         "citations": citations,
-        "query": {"terms": query.terms, "from_history": query.from_history},
+        "query": {
+            "terms": query.terms,
+            "from_history": query.from_history,
+            "aliases": query.aliases,
+            "spelling": query.spelling,
+            "continues": query.continues,
+        },
         "took_ms": round(took_ms, 3),
     }

@@ -6,17 +6,20 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
-from qa import answer, store
+from qa import aliases, answer, conversation, spans, spelling, store
+from qa.aliases import AliasTable
 from qa.analyze import Analyzer
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
 from qa.index import BM25Index
 from qa.rank import Ranker
+from qa.spelling import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ class Engine:
             )
         if progress:
             progress(corpus)
-        store.save(index_path, corpus, BM25Index().index_counts(counts), digest)
+        store.save(index_path, corpus, BM25Index().index_counts(counts), digest, _words(corpus))
         # Served from the saved, memory-mapped files, as every later start will be.
         corpus, index = store.load(index_path, digest)
         return cls(corpus, index, corpus_path, index_path)
@@ -106,23 +109,78 @@ class Engine:
         k: int = 5,
         documents: Sequence[str] | None = None,
     ) -> dict:
-        """The answer object for a question; unknown ids in `documents` raise KeyError."""
+        """The answer object for a question; unknown ids in `documents` raise KeyError.
+
+        A question that asks to go on ("tell me more", "and before that?") continues from the
+        passage the previous answer cited, in its document.
+        """
         started = time.perf_counter()
-        query = answer.build_query(self.analyzer, question, history)
         mask = self._mask(documents) if documents else None
         k = max(1, min(k, MAX_K))
-        ranking = self.ranker.rank(query, question, mask)
+        step = conversation.direction(question)
+        if step and history:
+            result = self._continue(step, history, k, documents)
+        elif step:
+            empty = answer.Query({}, [], [])
+            result = answer.answer_object(conversation.NOTHING_TO_CONTINUE, [], empty, 0.0, True)
+        else:
+            result = self._answer(question, history, k, mask)
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return result
+
+    def _answer(
+        self, question: str, history: Sequence[str], k: int, mask: np.ndarray | None
+    ) -> dict:
+        suggestions = self.lexicon.suggestions(question, self._has_word)
+        searched = spelling.apply(question, suggestions)
+        names = self.aliases.used(searched)
+        for form, group in names:
+            # A name is searched as the corpus usually writes it (`ISIS` as `ISIL`).
+            searched = aliases.replace_name(searched, form, self.aliases.usual_name(group))
+        query = answer.build_query(self.analyzer, searched, history)
+        query = replace(
+            query.with_names([(f, g, self.aliases.terms(f)) for f, g in names]),
+            spelling=[s.as_dict() for s in suggestions],
+        )
+        ranking = self.ranker.rank(query, searched, mask)
         abstained = ranking.support < answer.MIN_COVERAGE
         shown = 0 if abstained else min(k, len(ranking.rows))
         citations = [
             self._citation(
-                i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched[i]
+                i + 1,
+                int(ranking.rows[i]),
+                ranking.probabilities[i],
+                ranking.matched[i],
+                searched,
             )
             for i in range(shown)
         ]
         text = answer.NO_TERMS if not query.weights else answer.answer_text(citations)
-        took = (time.perf_counter() - started) * 1000
-        return answer.answer_object(text, citations, query, took, abstained)
+        text = answer.spelling_note(query.spelling) + text
+        return answer.answer_object(text, citations, query, 0.0, abstained)
+
+    def _continue(self, step: int, history: Sequence[str], k: int, documents) -> dict:
+        """The sentences after (step 1) or before (-1) the passage the last answer cited."""
+        previous = self.ask(history[-1], history[:-1], k, documents)
+        query = answer.Query({}, [], [])
+        if not previous["citations"]:
+            return answer.answer_object(conversation.NOTHING_TO_CONTINUE, [], query, 0.0, True)
+        anchor = conversation.anchor(previous, step)
+        document = self._documents[anchor["document"]["id"]]
+        rows = self._doc_rows[document.id]
+        ordinal = anchor["ordinal"]
+        wanted = range(ordinal + 1, ordinal + 1 + min(k, conversation.STEP))
+        if step < 0:
+            wanted = range(max(0, ordinal - min(k, conversation.STEP)), ordinal)
+        ordinals = [o for o in wanted if 0 <= o < len(document.passages)]
+        query = replace(query, continues={"passage_id": anchor["passage_id"], "direction": step})
+        citations = [
+            self._citation(n, rows.start + o, 1.0, [], None) for n, o in enumerate(ordinals, 1)
+        ]
+        if not citations:
+            text = conversation.edge(document.title, step)
+            return answer.answer_object(text, [], query, 0.0, True)
+        return answer.answer_object(answer.answer_text(citations), citations, query, 0.0, False)
 
     @cached_property
     def ranker(self) -> Ranker:
@@ -137,13 +195,32 @@ class Engine:
             mask[self._doc_rows[doc_id]] = True
         return mask
 
-    def _citation(self, n: int, row: int, score: float, matched: list[str]) -> dict:
+    def _citation(
+        self, n: int, row: int, score: float, matched: list[str], question: str | None
+    ) -> dict:
         passage = self.passages[row]
         document = self._documents[passage.document]
         neighbours = document.passages
         before = neighbours[passage.ordinal - 1] if passage.ordinal > 0 else None
         after = neighbours[passage.ordinal + 1] if passage.ordinal + 1 < len(neighbours) else None
-        return answer.citation(n, passage, document.title, score, matched, before, after)
+        span = spans.answer_span(question, passage.text, self.analyzer) if question else None
+        return answer.citation(
+            n, passage, document.title, score, matched, before, after, span and span.as_dict()
+        )
+
+    def _has_word(self, word: str) -> bool:
+        """Whether the index holds the word's term, in whatever form the corpus wrote it."""
+        terms = self.analyzer.terms(word)
+        return bool(terms) and all(t in self.index.vocabulary for t in terms)
+
+    @cached_property
+    def aliases(self) -> AliasTable:
+        groups = aliases.from_json(store.read_words(self.index_dir, store.ALIASES))
+        return AliasTable(groups, self.analyzer, self.index.document_frequency)
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon.from_json(store.read_words(self.index_dir, store.LEXICON))
 
     def documents(self) -> list[dict]:
         """[{"id", "title", "sections": [str], "passages": int}] in corpus order."""
@@ -207,6 +284,16 @@ class Engine:
             "terms": len(self.index.vocabulary),
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.corpus.skipped],
         }
+
+
+def _words(corpus: Corpus) -> dict[str, object]:
+    """The aliases the corpus defines and the lexicon of its spellings, as saved JSON."""
+    text = corpus.table.joined_text()
+    titles = "\n".join(d.title for d in corpus.documents)
+    return {
+        store.ALIASES: aliases.as_json(aliases.mine_table(corpus.table, text)),
+        store.LEXICON: Lexicon.build([text, titles]).as_json(),
+    }
 
 
 def indexed_terms(analyzer: Analyzer, passage: Passage, title: str) -> list[str]:

@@ -182,6 +182,11 @@ class BM25Index:
         weights = sparse.csr_matrix((data, cols, indptr), shape=(n, v)).tocsc()
         self.indptr, self.indices, self.data = weights.indptr, weights.indices, weights.data
 
+    def document_frequency(self, term: str) -> int:
+        """How many passages hold the term."""
+        column = self.vocabulary.get(term)
+        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+
     def term_ids(self, terms: Iterable[str]) -> list[int]:
         columns = (self.vocabulary.get(t) for t in terms)
         return [c for c in columns if c is not None]

@@ -16,6 +16,12 @@ from qa.validation import K_DEFAULT, K_MAX, K_MIN, MAX_HISTORY, MAX_QUESTION
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+SPAN = {
+    "text": {"type": "string"},
+    "start": {"type": "integer", "minimum": 0, "description": "Offset in the citation's text."},
+    "end": {"type": "integer", "minimum": 0},
+    "type": {"enum": ["date", "quantity", "place", "name"]},
+}
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
@@ -44,7 +50,8 @@ SCHEMAS: dict[str, Any] = {
                     "code": {
                         "type": "string",
                         "description": "bad_request, not_found, method_not_allowed, "
-                        "payload_too_large, unsupported_media_type, rate_limited, internal_error",
+                        "payload_too_large, unsupported_media_type, uri_too_long, "
+                        "header_fields_too_large, rate_limited, internal_error",
                     },
                     "message": {"type": "string", "description": "Names the field at fault."},
                 },
@@ -66,14 +73,56 @@ SCHEMAS: dict[str, Any] = {
             "context": _object({"before": NULLABLE_STRING, "after": NULLABLE_STRING}),
             "matched_terms": STRINGS,
             "references": {"type": "array", "items": {"type": "integer"}},
+            "kind": {"enum": ["prose", "infobox", "list"]},
+            "answer_span": {"oneOf": [{"type": "null"}, _object(SPAN)]},
         }
     ),
     "Answer": _object(
         {
             "answer": {"type": "string"},
             "abstained": {"type": "boolean"},
+            "answer_span": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object({**SPAN, "citation": {"type": "integer", "minimum": 1}}),
+                ],
+                "description": "The part of the first citation most likely to be the answer.",
+            },
             "citations": {"type": "array", "maxItems": K_MAX, "items": _ref("Citation")},
-            "query": _object({"terms": STRINGS, "from_history": STRINGS}),
+            "query": _object(
+                {
+                    "terms": STRINGS,
+                    "from_history": STRINGS,
+                    "aliases": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "form": {"type": "string"},
+                                "names": STRINGS,
+                                "defined_in": {"type": "string"},
+                            }
+                        ),
+                    },
+                    "spelling": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "written": {"type": "string"},
+                                "suggested": {"type": "string"},
+                                "applied": {"type": "boolean"},
+                            }
+                        ),
+                    },
+                    "continues": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _object(
+                                {"passage_id": {"type": "string"}, "direction": {"enum": [1, -1]}}
+                            ),
+                        ]
+                    },
+                }
+            ),
             "took_ms": {"type": "number", "minimum": 0},
         }
     ),

@@ -108,6 +108,18 @@ class PassageTable(Sequence[Passage]):
         }
         return cls(columns, list(strings), doc_ids)
 
+    def joined_text(self) -> str:
+        """Every passage's text, one per line: for scans of the whole corpus at build time."""
+        c = self.columns
+        lines = np.insert(np.asarray(c["text"]), c["text-offsets"][1:-1], ord("\n"))
+        return lines.tobytes().decode("utf-8")
+
+    def rows_at(self, byte_offsets: Sequence[int]) -> np.ndarray:
+        """The rows whose texts hold these offsets into `joined_text()`'s UTF-8 bytes."""
+        # joined_text adds one byte (a line break) after every text but the last.
+        starts = self.columns["text-offsets"][:-1] + np.arange(len(self))
+        return np.unique(np.searchsorted(starts, byte_offsets, "right") - 1)
+
     def save(self, folder: Path) -> list[str]:
         """Writes the columns as .npy files, returning their names; strings and ids go elsewhere."""
         return arrays.save(folder, {PREFIX + name: self.columns[name] for name in COLUMNS})

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,13 +24,16 @@ from qa.index import BM25Index
 from qa.passages import PassageTable
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 2
+FORMAT = 3
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
+# What the corpus says of its own words: the aliases it defines, how it spells its words.
+ALIASES = "aliases.json"
+LEXICON = "lexicon.json"
 FILES = (
     [f"{bm25.PREFIX}{name}.npy" for name in bm25.ARRAYS]
     + [f"{passages.PREFIX}{name}.npy" for name in passages.COLUMNS]
-    + [CORPUS]
+    + [CORPUS, ALIASES, LEXICON]
 )
 
 
@@ -37,8 +41,13 @@ class IndexUnusable(Exception):
     """The saved index is missing, stale, damaged or of another format."""
 
 
-def save(folder: Path, corpus: Corpus, index: BM25Index, fingerprint: str) -> None:
-    """Writes the index beside `folder` and swaps it in, so a crash never leaves half an index."""
+def save(
+    folder: Path, corpus: Corpus, index: BM25Index, fingerprint: str, words: Mapping[str, object]
+) -> None:
+    """Writes the index beside `folder` and swaps it in, so a crash never leaves half an index.
+
+    `words` holds the JSON of ALIASES and LEXICON.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.with_name(f".{folder.name}.new-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -53,6 +62,8 @@ def save(folder: Path, corpus: Corpus, index: BM25Index, fingerprint: str) -> No
         json.dumps({"documents": documents, "strings": corpus.table.strings}, ensure_ascii=False),
         "utf-8",
     )
+    for name in (ALIASES, LEXICON):
+        (staging / name).write_text(json.dumps(words[name], ensure_ascii=False), "utf-8")
     manifest = {
         "format": FORMAT,
         "fingerprint": fingerprint,
@@ -88,6 +99,11 @@ def load(folder: Path, fingerprint: str) -> tuple[Corpus, BM25Index]:
     for number, document in enumerate(documents):
         document.passages = table.document(number)
     return Corpus(documents, skipped, table), index
+
+
+def read_words(folder: Path, name: str) -> object:
+    """ALIASES or LEXICON of a loaded (so checked) index."""
+    return json.loads((folder / name).read_text("utf-8"))
 
 
 def _manifest(folder: Path) -> dict:

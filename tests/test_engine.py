@@ -43,7 +43,7 @@ def test_unanswerable_seed_questions_abstain(engine, case):
 
 def test_answer_object_shape(engine):
     result = engine.ask("Who backed the YPG in its May 2015 offensive?", k=3)
-    assert set(result) == {"answer", "abstained", "citations", "query", "took_ms"}
+    assert set(result) == {"answer", "abstained", "answer_span", "citations", "query", "took_ms"}
     assert result["abstained"] is False and 1 <= len(result["citations"]) <= 3
     first = result["citations"][0]
     assert first["n"] == 1
