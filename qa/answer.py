@@ -94,7 +94,6 @@ def citation(
     matched: list[str],
     before: Passage | None,
     after: Passage | None,
-    span: dict | None = None,
 ) -> dict:
     return {
         "n": n,
@@ -112,21 +111,25 @@ def citation(
         },
         "matched_terms": matched,
         "references": list(passage.references),
-        "answer_span": span,
+        "answer_span": None,
     }
 
 
-def answer_text(citations: list[dict]) -> str:
-    """Quotes the best sentence, and the runner-up when it scores nearly as well, with markers."""
-    if not citations:
-        return NO_ANSWER
-    quoted = [citations[0]]
+def quoted(citations: list[dict]) -> list[dict]:
+    """The citations the answer quotes: the best, and the runner-up when nearly as good."""
     if (
         len(citations) > 1
         and citations[1]["score"] >= SECOND_SENTENCE_SHARE * citations[0]["score"]
     ):
-        quoted.append(citations[1])
-    return " ".join(f"{c['text']} [{c['n']}]" for c in quoted)
+        return citations[:2]
+    return citations[:1]
+
+
+def answer_text(citations: list[dict]) -> str:
+    """The quoted sentences with their markers, or that the documents hold no answer."""
+    if not citations:
+        return NO_ANSWER
+    return " ".join(f"{c['text']} [{c['n']}]" for c in quoted(citations))
 
 
 def spelling_note(spelling: list[dict]) -> str:

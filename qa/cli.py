@@ -157,6 +157,34 @@ def render(result: dict) -> str:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the aliases as JSON.")
+@corpus_option
+@index_option
+def aliases(as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    """List the short names the corpus defines, each with the passage that defines it."""
+    engine = open_engine(corpus, index_dir)
+    groups = engine.aliases.groups
+    if as_json:
+        rows = [{"name": g.long, "forms": g.forms, "defined_in": g.sources} for g in groups]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not groups:
+        click.echo("The corpus defines no aliases (such as `Long Name (LN)`).")
+    for group in groups:
+        click.echo(f"{group.long}: {', '.join(group.forms)}")
+        for form, passage_id in group.sources.items():
+            click.echo(f"    {form:<8} {passage_id}  {_excerpt(engine, passage_id, form)}")
+
+
+def _excerpt(engine: Engine, passage_id: str, form: str, width: int = 60) -> str:
+    """The defining passage's text around the form, so the definition can be checked."""
+    text = engine.passage(passage_id).text
+    at = max(text.find(f"({form}"), text.find(form), 0)
+    start = max(0, at - width)
+    return ("…" if start else "") + text[start : at + len(form) + 12] + "…"
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="QA_PORT"
@@ -294,6 +322,7 @@ def eval_command(
             "corpus": evaluation.corpus,
             "passages": evaluation.passages,
             "results": results,
+            "answer_spans": evaluation.spans(),
             "failures": [evaluate.failure(o) for o in worst],
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -301,6 +330,7 @@ def eval_command(
     click.echo(f"{evaluation.source} over {evaluation.corpus} ({evaluation.passages} passages)\n")
     click.echo(evaluate.table(results))
     click.echo("\n" + evaluate.gains(results))
+    click.echo("\n" + evaluate.span_table(evaluation.spans()))
     for outcome in worst:
         click.echo("\n" + evaluate.describe(outcome))
 

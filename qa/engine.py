@@ -147,14 +147,14 @@ class Engine:
         shown = 0 if abstained else min(k, len(ranking.rows))
         citations = [
             self._citation(
-                i + 1,
-                int(ranking.rows[i]),
-                ranking.probabilities[i],
-                ranking.matched[i],
-                searched,
+                i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched[i]
             )
             for i in range(shown)
         ]
+        # Spans are marked in the sentences the answer quotes, the ones a reader sees first.
+        for quoted in answer.quoted(citations):
+            span = spans.answer_span(searched, quoted["text"], self.analyzer)
+            quoted["answer_span"] = span and span.as_dict()
         text = answer.NO_TERMS if not query.weights else answer.answer_text(citations)
         text = answer.spelling_note(query.spelling) + text
         return answer.answer_object(text, citations, query, 0.0, abstained)
@@ -174,9 +174,7 @@ class Engine:
             wanted = range(max(0, ordinal - min(k, conversation.STEP)), ordinal)
         ordinals = [o for o in wanted if 0 <= o < len(document.passages)]
         query = replace(query, continues={"passage_id": anchor["passage_id"], "direction": step})
-        citations = [
-            self._citation(n, rows.start + o, 1.0, [], None) for n, o in enumerate(ordinals, 1)
-        ]
+        citations = [self._citation(n, rows.start + o, 1.0, []) for n, o in enumerate(ordinals, 1)]
         if not citations:
             text = conversation.edge(document.title, step)
             return answer.answer_object(text, [], query, 0.0, True)
@@ -195,18 +193,13 @@ class Engine:
             mask[self._doc_rows[doc_id]] = True
         return mask
 
-    def _citation(
-        self, n: int, row: int, score: float, matched: list[str], question: str | None
-    ) -> dict:
+    def _citation(self, n: int, row: int, score: float, matched: list[str]) -> dict:
         passage = self.passages[row]
         document = self._documents[passage.document]
         neighbours = document.passages
         before = neighbours[passage.ordinal - 1] if passage.ordinal > 0 else None
         after = neighbours[passage.ordinal + 1] if passage.ordinal + 1 < len(neighbours) else None
-        span = spans.answer_span(question, passage.text, self.analyzer) if question else None
-        return answer.citation(
-            n, passage, document.title, score, matched, before, after, span and span.as_dict()
-        )
+        return answer.citation(n, passage, document.title, score, matched, before, after)
 
     def _has_word(self, word: str) -> bool:
         """Whether the index holds the word's term, in whatever form the corpus wrote it."""
@@ -221,6 +214,14 @@ class Engine:
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon.from_json(store.read_words(self.index_dir, store.LEXICON))
+
+    def passage(self, passage_id: str) -> Passage:
+        """The passage of an id such as `al-hasakah-city-offensive:12`; KeyError if unknown."""
+        doc_id, _, ordinal = passage_id.rpartition(":")
+        document = self._documents.get(doc_id)
+        if document is None or not ordinal.isdigit() or int(ordinal) >= len(document.passages):
+            raise KeyError(passage_id)
+        return document.passages[int(ordinal)]
 
     def documents(self) -> list[dict]:
         """[{"id", "title", "sections": [str], "passages": int}] in corpus order."""

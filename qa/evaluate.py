@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class Outcome:
     abstained: bool
     took_ms: float
     top: str = ""
+    span: str | None = None
 
 
 @dataclass
@@ -147,8 +149,71 @@ def run_engine(engine: Engine, questions: Sequence[Question]) -> Run:
         took = (time.perf_counter() - started) * 1000
         texts = [c["text"] for c in result["citations"]]
         top = texts[0] if texts else ""
-        run.outcomes.append(Outcome(q, first_hit(texts, q.answers), result["abstained"], took, top))
+        span = result["answer_span"]["text"] if result["answer_span"] else None
+        hit = first_hit(texts, q.answers)
+        run.outcomes.append(Outcome(q, hit, result["abstained"], took, top, span))
     return run
+
+
+def squad_normalize(text: str) -> list[str]:
+    """Tokens as SQuAD's own script compares them: lower case, no punctuation or articles."""
+    text = "".join(c if c.isalnum() or c.isspace() else " " for c in fold(text))
+    return [t for t in text.split() if t not in ("a", "an", "the")]
+
+
+def exact_match(prediction: str, answers: Sequence[str]) -> float:
+    return float(any(squad_normalize(prediction) == squad_normalize(a) for a in answers))
+
+
+def token_f1(prediction: str, answers: Sequence[str]) -> float:
+    """The best token F1 of the prediction against any answer, as in SQuAD's script."""
+    predicted = squad_normalize(prediction)
+    best = 0.0
+    for answer in answers:
+        gold = squad_normalize(answer)
+        common = sum((Counter(predicted) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def span_report(run: Run) -> dict:
+    """How well the marked answer spans match the answers, beside marking the whole sentence.
+
+    Over the answerable questions whose first citation holds an answer and got a span: exact
+    match and token F1 of the span, and of the whole cited sentence as the baseline.
+    """
+    marked = [
+        o for o in run.outcomes if o.question.type != ABSTAIN and o.rank == 1 and o.span is not None
+    ]
+    hits = [o for o in run.outcomes if o.question.type != ABSTAIN and o.rank == 1]
+    return {
+        "questions": len(marked),
+        "share_with_span": len(marked) / len(hits) if hits else 0.0,
+        "span": {
+            "exact_match": _mean(exact_match(o.span, o.question.answers) for o in marked),
+            "f1": _mean(token_f1(o.span, o.question.answers) for o in marked),
+        },
+        "whole_sentence": {
+            "exact_match": _mean(exact_match(o.top, o.question.answers) for o in marked),
+            "f1": _mean(token_f1(o.top, o.question.answers) for o in marked),
+        },
+    }
+
+
+def span_table(spans: dict) -> str:
+    """The span report as a Markdown table."""
+    lines = [
+        f"Answer spans: {spans['questions']} questions whose first citation holds an answer "
+        f"({spans['share_with_span']:.0%} of those got a span)",
+        "",
+        "| marked | exact match | token F1 |",
+        "|---|---|---|",
+    ]
+    for name, key in (("answer span", "span"), ("whole sentence (baseline)", "whole_sentence")):
+        lines.append(f"| {name} | {spans[key]['exact_match']:.3f} | {spans[key]['f1']:.3f} |")
+    return "\n".join(lines)
 
 
 def whitespace_tokens(text: str) -> list[str]:
@@ -303,6 +368,9 @@ class Evaluation:
 
     def results(self) -> dict:
         return report(self.runs)
+
+    def spans(self) -> dict:
+        return span_report(self.runs[0])
 
 
 def evaluate(

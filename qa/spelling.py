@@ -13,6 +13,7 @@ from qa.analyze import fold, stopwords
 # A written word with its hyphenated parts (`Al-Hasakah`), as the corpus spells it.
 WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 MIN_LENGTH = 5
+MAX_LENGTH_CHANGE = 3
 # How alike a word and a corpus word must be: names (capitalised in the question) get more
 # latitude than common words, which are far more often right words the corpus lacks.
 NAME_SIMILARITY = 0.74
@@ -40,9 +41,11 @@ class Lexicon:
     def __init__(self, spellings: dict[str, str], counts: dict[str, int]) -> None:
         self.spellings = spellings
         self.counts = counts
-        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        # Candidates are looked up by initial and length, so a large corpus's lexicon is not
+        # scanned whole for every unknown word.
+        self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in counts:
-            self._by_initial[word[0]].append(word)
+            self._by_shape[word[0], len(word)].append(word)
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
@@ -97,7 +100,8 @@ class Lexicon:
 
     def _near(self, word: str) -> list[str]:
         """Corpus words that could be a misspelling's target: same initial, similar length."""
-        return [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 3]
+        lengths = range(len(word) - MAX_LENGTH_CHANGE, len(word) + MAX_LENGTH_CHANGE + 1)
+        return [w for n in lengths for w in self._by_shape.get((word[0], n), ())]
 
     @staticmethod
     def _similarity(a: str, b: str) -> float:

@@ -61,3 +61,27 @@ def test_replace_name_keeps_the_rest_of_the_question():
         "Did ISIL take Raqqa before ISIS left?"
     )
     assert replace_name("What is IS?", "IS", "ISIL") == "What is ISIL?"
+
+
+def test_a_question_with_another_form_finds_the_usual_one(engine):
+    result = engine.ask("What did ISIS do on 23 June?")
+    assert "On 23 June, ISIL began a new offensive" in result["citations"][0]["text"]
+    [used] = result["query"]["aliases"]
+    assert used["form"] == "ISIS"
+    assert "ISIL" in used["names"] and "Islamic State of Iraq and the Levant" in used["names"]
+    assert engine.passage(used["defined_in"]).text.count("(ISIL or") == 1
+
+
+def test_a_question_without_aliases_reports_none(engine):
+    assert engine.ask("Which checkpoint was recaptured on 6 June?")["query"]["aliases"] == []
+
+
+def test_qa_aliases_lists_them_with_their_passages(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import main
+
+    result = CliRunner().invoke(main, ["aliases", "--index", str(tmp_path / "i")])
+    assert result.exit_code == 0
+    assert "Islamic State of Iraq and the Levant: ISIL, IS, ISIS" in result.output
+    assert "al-hasakah-city-offensive:11" in result.output and "(ISIL or ISIS)" in result.output

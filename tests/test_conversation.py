@@ -26,3 +26,50 @@ def test_going_back(question):
 )
 def test_questions_of_their_own(question):
     assert direction(question) == 0
+
+
+KWAYRES = "What happened at the Kwayres air base?"
+
+
+def test_tell_me_more_continues_from_the_cited_passage(engine):
+    first = engine.ask(KWAYRES)
+    anchor = first["citations"][0]["passage_id"]
+    more = engine.ask("Tell me more", [KWAYRES])
+    doc, ordinal = anchor.rsplit(":", 1)
+    assert more["query"]["continues"] == {"passage_id": anchor, "direction": 1}
+    assert [c["passage_id"] for c in more["citations"]] == [
+        f"{doc}:{int(ordinal) + 1}",
+        f"{doc}:{int(ordinal) + 2}",
+    ]
+    assert more["answer"].startswith(more["citations"][0]["text"])
+    assert not more["abstained"]
+
+
+def test_continuing_twice_goes_further(engine):
+    second = engine.ask("Tell me more", [KWAYRES])
+    third = engine.ask("What happened next?", [KWAYRES, "Tell me more"])
+    last = max(int(c["passage_id"].rsplit(":", 1)[1]) for c in second["citations"])
+    assert third["citations"][0]["passage_id"].endswith(f":{last + 1}")
+
+
+def test_before_that_goes_back(engine):
+    first = engine.ask(KWAYRES)["citations"][0]["passage_id"]
+    ordinal = int(first.rsplit(":", 1)[1])
+    back = engine.ask("And before that?", [KWAYRES])
+    assert [int(c["passage_id"].rsplit(":", 1)[1]) for c in back["citations"]] == [
+        ordinal - 2,
+        ordinal - 1,
+    ]
+
+
+def test_nothing_after_the_last_passage(engine):
+    last_question = "What happened to the militants on the Political Bridge?"
+    cited = engine.ask(last_question)["citations"][0]["passage_id"]
+    assert cited == "2014-eastern-syria-offensive:12"  # the document's last passage
+    result = engine.ask("Tell me more", [last_question])
+    assert result["citations"] == [] and "nothing after" in result["answer"]
+
+
+def test_tell_me_more_with_nothing_before(engine):
+    result = engine.ask("Tell me more")
+    assert result["abstained"] and "ask a question first" in result["answer"]

@@ -75,3 +75,18 @@ def test_a_span_never_only_repeats_the_question():
         "Who attacked the Syrian Army?", "The Syrian Army was attacked by ISIL.", Analyzer()
     )
     assert span is not None and span.text == "ISIL"
+
+
+def test_the_answer_object_carries_the_span(engine):
+    result = engine.ask("Which checkpoint was recaptured on 6 June?")
+    span = result["answer_span"]
+    assert span["text"] == "Panorama checkpoint" and span["citation"] == 1
+    first = result["citations"][0]
+    assert first["text"][span["start"] : span["end"]] == span["text"]
+    assert first["answer_span"] == {k: v for k, v in span.items() if k != "citation"}
+
+
+def test_no_span_when_the_question_asks_for_none(engine):
+    result = engine.ask("What happened at the Kwayres air base?")
+    assert result["answer_span"] is None
+    assert all(c["answer_span"] is None for c in result["citations"])

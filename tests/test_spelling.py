@@ -40,3 +40,37 @@ def test_right_words_are_not_corrected(lexicon, question):
 def test_lexicon_round_trips_through_json(lexicon):
     again = Lexicon.from_json(lexicon.as_json())
     assert again.suggestions("Hasakeh offensive") == lexicon.suggestions("Hasakeh offensive")
+
+
+def test_a_clear_misspelling_is_searched_for_and_said(engine):
+    result = engine.ask("What happened in Hasakeh on 4 June?")
+    assert result["query"]["spelling"] == [
+        {"written": "Hasakeh", "suggested": "Al-Hasakah", "applied": True}
+    ]
+    assert result["answer"].startswith("Searched for “Al-Hasakah” (you wrote “Hasakeh”).")
+    assert "On 4 June" in result["citations"][0]["text"]
+
+
+def test_a_word_in_another_form_is_not_corrected(engine):
+    # The corpus says "launched", never "launch": the stem is there, so nothing is misspelled.
+    result = engine.ask("Where did ISIL launch its offensive?")
+    assert result["query"]["spelling"] == []
+
+
+def test_a_right_word_the_corpus_lacks_is_not_corrected(engine):
+    result = engine.ask("What is the boiling point of water?")
+    assert result["query"]["spelling"] == [] and result["abstained"]
+
+
+def test_an_unclear_suggestion_is_offered_not_applied(tmp_path):
+    from qa.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "towns.txt").write_text(
+        "= Towns =\n\nThe road ran from Marivan to Marivar and on to the coast.\n", "utf-8"
+    )
+    result = Engine.open(corpus, tmp_path / "index").ask("Where is Marivaz?")
+    [suggestion] = result["query"]["spelling"]
+    assert suggestion["written"] == "Marivaz" and suggestion["applied"] is False
+    assert result["answer"].startswith("Did you mean “")
