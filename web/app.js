@@ -6,6 +6,7 @@ import {
   announcement,
   answerMessage,
   cardId,
+  documentOf,
   libraryItem,
   plainText,
   suggestionButton,
@@ -43,19 +44,43 @@ function findTurn(id) {
   return state.turns.find((turn) => turn.id === id);
 }
 
+/** What rendering looks up: document titles, and passages cited by earlier answers. */
+const ctx = {
+  title: (id) => state.titles.get(id),
+  passage(id) {
+    for (const turn of [...state.turns].reverse()) {
+      const found = turn.response?.citations.find((c) => c.passage_id === id);
+      if (found) return found;
+    }
+    return null;
+  },
+};
+
+const list = (value) => (Array.isArray(value) ? value : []);
+
 /** Fills in what a partial or older answer object may lack, so rendering never throws. */
 function normalize(response) {
-  const citations = Array.isArray(response?.citations) ? response.citations : [];
+  const citations = list(response?.citations);
+  const query = response?.query ?? {};
   return {
     ...response,
     answer: typeof response?.answer === "string" ? response.answer : "",
+    answer_span: response?.answer_span ?? null,
+    query: {
+      ...query,
+      from_history: list(query.from_history),
+      aliases: list(query.aliases).filter((a) => a?.defined_in && Array.isArray(a.names)),
+      spelling: list(query.spelling).filter((s) => s?.written && s.suggested),
+      continues: query.continues?.passage_id ? query.continues : null,
+    },
     abstained: Boolean(response?.abstained) || citations.length === 0,
     citations: citations.map((c, i) => ({
       ...c,
       n: Number.isInteger(c.n) ? c.n : i + 1,
       text: String(c.text ?? ""),
       document: { id: String(c.document?.id ?? ""), title: String(c.document?.title ?? "Document") },
-      matched_terms: Array.isArray(c.matched_terms) ? c.matched_terms : [],
+      matched_terms: list(c.matched_terms),
+      answer_span: c.answer_span ?? null,
     })),
   };
 }
@@ -83,7 +108,7 @@ function updateWelcome() {
 
 function renderConversation() {
   clear(els.turns);
-  for (const turn of state.turns) els.turns.append(turnElement(turn, state.titles));
+  for (const turn of state.turns) els.turns.append(turnElement(turn, ctx));
   if (state.pending) els.turns.append(state.pending.element);
   updateWelcome();
 }
@@ -106,8 +131,9 @@ function restoreQuestion(question) {
   return true;
 }
 
-async function submit() {
-  const question = els.question.value.trim();
+/** Asks the question in the box, or `asked` (a follow-up or "Did you mean" button's question). */
+async function submit(asked = null) {
+  const question = (asked ?? els.question.value).trim();
   if (!question || state.pending) return;
   hideNotice();
   const turn = {
@@ -117,12 +143,14 @@ async function submit() {
     response: null,
   };
   const history = state.turns.map((t) => t.question).slice(-HISTORY_LIMIT);
-  const element = turnElement(turn, state.titles);
+  const element = turnElement(turn, ctx);
   const controller = new AbortController();
   state.pending = { turn, element, controller };
   els.turns.append(element);
-  els.question.value = "";
-  resizeQuestion();
+  if (asked === null) {
+    els.question.value = "";
+    resizeQuestion();
+  }
   updateWelcome();
   setBusy(true);
   scrollToBottom();
@@ -133,8 +161,12 @@ async function submit() {
     turn.response = normalize(response);
     state.turns.push(turn);
     store.save(state);
-    element.lastElementChild.replaceWith(answerMessage(turn));
+    element.lastElementChild.replaceWith(answerMessage(turn, ctx));
     element.scrollIntoView({ block: "start", behavior: scrollBehavior() });
+    // Asked from a follow-up button, which is gone now: focus the new answer's, so Enter goes on.
+    if (document.activeElement === els.conversation) {
+      (element.querySelector(".chip") ?? els.question).focus({ preventScroll: true });
+    }
     announce(announcement(turn));
   } catch (error) {
     if (state.pending?.turn !== turn) return;
@@ -195,6 +227,7 @@ function openCitation(citation, from) {
     title: citation.document.title,
     passageId: citation.passage_id,
     terms: citation.matched_terms,
+    span: citation.answer_span,
     from,
   });
 }
@@ -246,6 +279,19 @@ function onConversationClick(event) {
   }
   const copy = event.target.closest("[data-action=copy]");
   if (copy) return void copyTurn(copy);
+  const again = event.target.closest("[data-ask]");
+  if (again) {
+    // A follow-up button goes when its answer stops being the last: keep focus in the chat.
+    if (again.classList.contains("chip")) els.conversation.focus({ preventScroll: true });
+    return void submit(again.dataset.ask);
+  }
+  const link = event.target.closest("[data-passage]");
+  if (link) {
+    const id = link.dataset.passage;
+    const terms = link.dataset.terms.split(" ").filter(Boolean);
+    const documentId = documentOf(id);
+    return void openSource({ documentId, title: ctx.title(documentId), passageId: id, terms, from: link });
+  }
   const source = event.target.closest(".source");
   if (source) {
     const opener = event.target.closest(".source-open");

@@ -49,6 +49,9 @@ export const ICONS = {
   search: ["M11 18a7 7 0 1 1 0-14 7 7 0 0 1 0 14z", "M16.5 16.5 21 21"],
   arrow: ["M7 17 17 7", "M9 7h8v8"],
   history: ["M4 12a8 8 0 1 0 2.3-5.6", "M4 4v4h4", "M12 8v4l3 2"],
+  spell: ["M4 20h4L19 9l-4-4L4 16z", "M13 7l4 4"],
+  alias: ["M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1", "M14 10a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
+  next: ["M5 5v7a3 3 0 0 0 3 3h11", "M15 11l4 4-4 4"],
 };
 
 /** Removes every child of a node. */

@@ -58,11 +58,29 @@ export function prepareTerms(terms) {
   return [...new Set((terms ?? []).map((t) => fold(String(t)).trim()).filter(Boolean))];
 }
 
+/** Where `span` lies in `text`: at its own offsets when they hold its text, else where it occurs. */
+export function spanRange(text, span) {
+  if (!span?.text) return null;
+  const { start, end } = span;
+  if (Number.isInteger(start) && text.slice(start, end) === span.text) return [start, end];
+  const at = text.indexOf(span.text);
+  return at < 0 ? null : [at, at + span.text.length];
+}
+
 /**
- * Splits `text` into text nodes and <mark> elements around matched words. Returns an array of
- * nodes (never HTML strings).
+ * Splits `text` into text nodes and <mark> elements around matched words, and wraps the answer
+ * `span` (if given and found) in <mark class="answer-span">. Returns an array of nodes, never HTML.
  */
-export function highlight(text, terms) {
+export function highlight(text, terms, span = null) {
+  const range = spanRange(text, span);
+  if (range) {
+    const [start, end] = range;
+    return [
+      ...highlight(text.slice(0, start), terms),
+      h("mark", { class: "answer-span" }, highlight(text.slice(start, end), terms)),
+      ...highlight(text.slice(end), terms),
+    ];
+  }
   const prepared = prepareTerms(terms);
   if (!prepared.length) return [document.createTextNode(text)];
   const nodes = [];

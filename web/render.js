@@ -5,8 +5,32 @@ import { h, icon, ICONS } from "./dom.js";
 import { highlight } from "./highlight.js";
 
 const MARKER = /\[(\d{1,2})\]/g;
+// The sentence about spelling that the engine puts first ("Searched for “X” (you wrote “Y”). ",
+// "Did you mean “X”? "): the page shows it as a note made from query.spelling instead.
+const SPELLING_PREFIX = /^(?:Searched for|Did you mean) “[^]*?”\)?[.?] /u;
+const FOLLOW_UPS = ["Tell me more", "And before that?"];
 
 export const cardId = (turnId, n) => `${turnId}-source-${n}`;
+
+/** The document a passage id ("doc-id:12") belongs to. */
+export const documentOf = (passageId) => passageId.replace(/:\d+$/u, "");
+
+/** The answer's text without the engine's sentence about spelling. */
+function answerBody(response) {
+  return response.query?.spelling?.length ? response.answer.replace(SPELLING_PREFIX, "") : response.answer;
+}
+
+/** The first words of a passage, for a label. */
+function excerpt(text) {
+  const words = text.split(/\s+/u);
+  return words.length > 9 ? `${words.slice(0, 8).join(" ")}…` : text;
+}
+
+/** A button that opens a passage in the source viewer, its `terms` highlighted. */
+function passageLink(passageId, label, terms = []) {
+  const props = { type: "button", class: "link", "data-passage": passageId, "data-terms": terms.join(" ") };
+  return h("button", props, label);
+}
 
 /** The numbers of the citations the answer's text refers to, in order. */
 function referenced(response) {
@@ -15,15 +39,28 @@ function referenced(response) {
   return quoted.length ? quoted : response.citations;
 }
 
-/** The answer's text with its "[n]" markers turned into links to the source cards. */
+/** A quote from the answer text (ending with the citation's text) with the answer span marked. */
+function withSpan(quote, text, span) {
+  const at = quote.lastIndexOf(text);
+  return highlight(quote, [], at < 0 ? span : { ...span, start: at + span.start, end: at + span.end });
+}
+
+/**
+ * The answer's text with its "[n]" markers turned into links to the source cards, and the
+ * answer span emphasised in the quote of its citation.
+ */
 function answerText(turnId, response) {
+  const text = answerBody(response);
+  const span = response.answer_span;
   const byNumber = new Map(response.citations.map((c) => [c.n, c]));
   const paragraph = h("p", { class: "answer-text" });
   let last = 0;
-  for (const match of response.answer.matchAll(MARKER)) {
+  for (const match of text.matchAll(MARKER)) {
     const citation = byNumber.get(Number(match[1]));
     if (!citation) continue;
-    paragraph.append(response.answer.slice(last, match.index));
+    const quote = text.slice(last, match.index);
+    const spanned = span && span.citation === citation.n;
+    paragraph.append(...(spanned ? withSpan(quote, citation.text, span) : [quote]));
     paragraph.append(
       h(
         "a",
@@ -38,7 +75,7 @@ function answerText(turnId, response) {
     );
     last = match.index + match[0].length;
   }
-  paragraph.append(response.answer.slice(last));
+  paragraph.append(text.slice(last));
   return paragraph;
 }
 
@@ -65,7 +102,7 @@ function sourceCard(turnId, citation) {
       "blockquote",
       { class: citation.kind === "prose" || !citation.kind ? "source-quote" : "source-quote is-lines" },
       before ? h("span", { class: "context" }, before, " ") : null,
-      h("span", { class: "cited" }, highlight(citation.text, terms)),
+      h("span", { class: "cited" }, highlight(citation.text, terms, citation.answer_span)),
       after ? h("span", { class: "context" }, " ", after) : null,
     ),
     h(
@@ -88,10 +125,91 @@ function historyNote(response) {
   );
 }
 
-function actions() {
+/** Notes on the question's spelling: what was searched instead, or a "Did you mean" button. */
+function spellingNotes(turn) {
+  const spelling = turn.response.query?.spelling ?? [];
+  const applied = spelling.filter((s) => s.applied);
+  const open = spelling.filter((s) => !s.applied);
+  const said = applied.map((s, i) => [i ? "; " : "", h("strong", {}, s.suggested), ` — you wrote “${s.written}”`]);
+  return [
+    applied.length
+      ? h("p", { class: "answer-note lead" }, icon(...ICONS.spell), h("span", {}, "Searched for ", said))
+      : null,
+    open.length
+      ? h(
+          "p",
+          { class: "lead did-you-mean" },
+          open.map((s) => {
+            const question = substitute(turn.question, s);
+            return h(
+              "button",
+              { type: "button", class: "btn btn-quiet btn-small", "data-ask": question, title: `Ask “${question}”` },
+              icon(...ICONS.spell),
+              h("span", {}, "Did you mean ", h("strong", {}, s.suggested), "?"),
+            );
+          }),
+        )
+      : null,
+  ];
+}
+
+/** The question with the word as written replaced by the suggested spelling. */
+function substitute(question, { written, suggested }) {
+  const word = written.replace(/[.*+?^${}()|[\]\\]/gu, "\\$&");
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}_-])${word}(?![\\p{L}\\p{N}_-])`, "u");
+  return question.replace(pattern, () => suggested);
+}
+
+/** The other names the corpus defines for a name in the question, which were searched too. */
+function aliasNote(response, ctx) {
+  const aliases = response.query?.aliases ?? [];
+  if (!aliases.length) return null;
+  const parts = aliases.map((alias, i) => {
+    // Short forms first: "ISIL, IS, Islamic State of Iraq and the Levant".
+    const names = alias.names.filter((n) => n !== alias.form).sort((a, b) => a.includes(" ") - b.includes(" "));
+    const title = ctx.title(documentOf(alias.defined_in)) ?? "the documents";
+    const terms = [alias.form, ...names].filter((name) => !name.includes(" "));
+    return [
+      i ? "; " : "",
+      names.join(", "),
+      ` (for “${alias.form}”, defined in `,
+      passageLink(alias.defined_in, title, terms),
+      ")",
+    ];
+  });
+  return h("p", { class: "answer-note" }, icon(...ICONS.alias), h("span", {}, "Also searched as: ", parts));
+}
+
+/** Where a "Tell me more" (or "And before that?") answer goes on from. */
+function continuationNote(response, ctx) {
+  const step = response.query?.continues;
+  if (!step?.passage_id) return null;
+  const from = ctx.passage(step.passage_id);
+  const label = from ? `“${excerpt(from.text)}”` : ctx.title(documentOf(step.passage_id)) ?? "the last answer";
+  return h(
+    "p",
+    { class: "answer-note lead" },
+    icon(...ICONS.next),
+    h(
+      "span",
+      {},
+      step.direction < 0 ? "Going back from " : "Continuing from ",
+      passageLink(step.passage_id, label, from?.matched_terms ?? []),
+    ),
+  );
+}
+
+function actions(cited) {
   return h(
     "div",
     { class: "answer-actions" },
+    cited
+      ? h(
+          "div",
+          { class: "follow-ups", role: "group", "aria-label": "Follow-up questions" },
+          FOLLOW_UPS.map((text) => h("button", { type: "button", class: "chip", "data-ask": text }, text)),
+        )
+      : null,
     h(
       "button",
       { type: "button", class: "btn btn-quiet btn-small copy", "data-action": "copy" },
@@ -101,16 +219,25 @@ function actions() {
   );
 }
 
-function abstainedAnswer(response) {
+function abstainedAnswer(turn, ctx) {
+  const { response } = turn;
+  const continued = Boolean(response.query?.continues);
   return h(
     "div",
     { class: "answer abstained" },
-    h("p", { class: "abstain-title" }, icon(...ICONS.search), "Not found in the documents"),
-    h("p", { class: "answer-text" }, response.answer),
+    h(
+      "p",
+      { class: "abstain-title" },
+      icon(...ICONS.search),
+      continued ? "Nothing more to quote" : "Not found in the documents",
+    ),
+    continuationNote(response, ctx),
+    h("p", { class: "answer-text" }, answerBody(response)),
+    spellingNotes(turn),
     h(
       "p",
       { class: "answer-hint" },
-      "Try other words, or ask about something the loaded documents cover.",
+      continued ? "Ask a new question to go on." : "Try other words, or ask about something the loaded documents cover.",
     ),
   );
 }
@@ -127,14 +254,18 @@ function morePassages(turnId, others) {
   );
 }
 
-function citedAnswer(turnId, response) {
+function citedAnswer(turn, ctx) {
+  const { id: turnId, response } = turn;
   const headingId = `${turnId}-sources`;
   const quoted = referenced(response);
   const others = response.citations.filter((c) => !quoted.includes(c));
   return h(
     "div",
     { class: "answer" },
+    continuationNote(response, ctx),
+    spellingNotes(turn),
     answerText(turnId, response),
+    aliasNote(response, ctx),
     historyNote(response),
     h("h3", { class: "sources-heading", id: headingId }, quoted.length === 1 ? "Source" : "Sources"),
     h("ol", { class: "sources", "aria-labelledby": headingId }, quoted.map((c) => sourceCard(turnId, c))),
@@ -142,8 +273,8 @@ function citedAnswer(turnId, response) {
   );
 }
 
-function userMessage(turn, titles) {
-  const scope = turn.documents?.length ? titles.get(turn.documents[0]) ?? turn.documents[0] : null;
+function userMessage(turn, ctx) {
+  const scope = turn.documents?.length ? ctx.title(turn.documents[0]) ?? turn.documents[0] : null;
   return h(
     "div",
     { class: "msg msg-user" },
@@ -153,22 +284,25 @@ function userMessage(turn, titles) {
   );
 }
 
-/** A full turn: the question and its answer (or a pending placeholder when response is null). */
-export function turnElement(turn, titles) {
+/**
+ * A full turn: the question and its answer (or a pending placeholder when response is null).
+ * `ctx` looks things up: `title(documentId)` and `passage(passageId)`, a citation of any turn.
+ */
+export function turnElement(turn, ctx) {
   const item = h("li", { class: "turn", id: turn.id, "data-turn": turn.id });
-  item.append(userMessage(turn, titles));
-  item.append(turn.response ? answerMessage(turn) : pendingMessage());
+  item.append(userMessage(turn, ctx));
+  item.append(turn.response ? answerMessage(turn, ctx) : pendingMessage());
   return item;
 }
 
-export function answerMessage(turn) {
+export function answerMessage(turn, ctx) {
   const { response } = turn;
   const abstained = response.abstained || !response.citations?.length;
   return h(
     "article",
     { class: "msg msg-answer", "aria-label": "Answer" },
-    abstained ? abstainedAnswer(response) : citedAnswer(turn.id, response),
-    actions(),
+    abstained ? abstainedAnswer(turn, ctx) : citedAnswer(turn, ctx),
+    actions(!abstained),
   );
 }
 

@@ -71,7 +71,7 @@ function renderDocument(doc) {
   return body;
 }
 
-function markCited(passageId, terms) {
+function markCited(passageId, terms, span) {
   for (const old of els.body.querySelectorAll(".is-cited")) {
     old.classList.remove("is-cited");
     old.removeAttribute("aria-current");
@@ -85,7 +85,7 @@ function markCited(passageId, terms) {
   target.setAttribute("aria-current", "true");
   const textHolder = target.querySelector("dd") ?? target;
   const text = textHolder.textContent;
-  textHolder.replaceChildren(h("span", { class: "sr-only cited-label" }, "Cited sentence: "), ...highlight(text, terms));
+  textHolder.replaceChildren(h("span", { class: "sr-only cited-label" }, "Cited sentence: "), ...highlight(text, terms, span));
   return target;
 }
 
@@ -123,10 +123,10 @@ async function loadDocument(id) {
 }
 
 /**
- * Opens document `documentId` and highlights `passageId` (if any) with the matched `terms`.
- * `from` is the element that asked, focused again when the viewer closes.
+ * Opens document `documentId` and highlights `passageId` (if any) with the matched `terms` and
+ * the answer `span`. `from` is the element that asked, focused again when the viewer closes.
  */
-export async function openSource({ documentId, title, passageId = null, terms = [], from = null }) {
+export async function openSource({ documentId, title, passageId = null, terms = [], span = null, from = null }) {
   const mine = ++token;
   opener = from ?? document.activeElement;
   els.title.textContent = title || "Document";
@@ -147,7 +147,7 @@ export async function openSource({ documentId, title, passageId = null, terms = 
       return;
     }
   }
-  const target = passageId ? markCited(passageId, terms) : null;
+  const target = passageId ? markCited(passageId, terms, span) : null;
   if (target) reveal(target);
   else els.body.scrollTop = 0;
 }
