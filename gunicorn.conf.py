@@ -1,7 +1,7 @@
 """Gunicorn settings for serving qa in production: `gunicorn -c gunicorn.conf.py`.
 
 QA_HOST, QA_PORT and QA_WORKERS set where and how wide it serves, QA_TIMEOUT how long a worker
-may be silent; the app reads QA_CORPUS, QA_INDEX, QA_WEB and QA_RATE_LIMIT itself.
+may be silent; the app reads QA_CORPUS, QA_INDEX, QA_WEB, QA_RATE_LIMIT and QA_RELOAD itself.
 """
 
 import os
@@ -23,7 +23,8 @@ bind = f"{os.environ.get('QA_HOST', '127.0.0.1')}:{os.environ.get('QA_PORT', '80
 # Answering is CPU-bound (BM25 scoring), so one process per CPU; more would only contend.
 workers = int(os.environ.get("QA_WORKERS") or _cpus())
 
-# The index is loaded (or built) once in the master and shared with the forked workers.
+# The index is loaded (or built) once in the master and shared with the forked workers. SIGHUP
+# does not reload a preloaded app: workers pick up a new index themselves (QA_RELOAD, qa.reload).
 preload_app = True
 
 # A worker silent this long is killed and replaced. An answer takes milliseconds, so only a stuck

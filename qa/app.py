@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
 
-from qa import errors, openapi
-from qa.engine import Engine
+from qa import errors, openapi, reload
+from qa.corpus import CorpusError
+from qa.engine import Engine, IndexNotSaved
 from qa.ratelimit import RateLimiter
 from qa.views import BLUEPRINTS
 
@@ -42,31 +45,59 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "INDEX_DIR": environ.get("QA_INDEX") or None,
         "WEB_DIR": environ.get("QA_WEB") or str(REPOSITORY / "web"),
         "RATE_LIMIT": environ.get("QA_RATE_LIMIT", "60/minute"),
+        "RELOAD": environ.get("QA_RELOAD", "1"),
     }
 
 
+class StartupError(RuntimeError):
+    """The service cannot start: gunicorn prints a RuntimeError's message as one line and exits."""
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Builds the application, opening the engine once unless config key ENGINE holds one."""
+    """Builds the application, opening the engine once unless config key ENGINE holds one.
+
+    Raises StartupError, with one line saying why, when the settings or the index are unusable.
+    """
     app = Flask(__name__, static_folder=None)
     # No redirect from // to /: every answer is the resource or a JSON error, never an HTML page.
     app.url_map.merge_slashes = False
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, **settings_from_env())
     if test_config is not None:
         app.config.update(test_config)
-    if app.config.get("ENGINE") is None:
-        app.config["ENGINE"] = Engine.open(app.config["CORPUS_DIR"], app.config["INDEX_DIR"])
-    app.extensions["qa.ratelimit"] = RateLimiter.from_setting(app.config["RATE_LIMIT"])
-    # The engine never changes once open, so the ids and the description are computed once.
-    document_ids = frozenset(doc["id"] for doc in app.config["ENGINE"].documents())
-    app.extensions["qa.document_ids"] = document_ids
-    app.extensions["qa.openapi"] = openapi.spec(document_ids)
+    try:
+        app.extensions["qa.ratelimit"] = RateLimiter.from_setting(app.config["RATE_LIMIT"])
+        interval = reload.interval_from_setting(app.config["RELOAD"])
+    except ValueError as exc:
+        raise StartupError(str(exc)) from exc
+    engine = app.config.get("ENGINE")
+    if engine is None:
+        engine = _open_engine(app.config)
+    _install(app, engine)
+    app.logger.setLevel(logging.INFO)  # so that the log says when a new index is picked up
 
     app.before_request(_assign_request_id)
+    if interval is not None:
+        app.before_request(reload.Reloader(engine, interval, partial(_install, app), app.logger))
     app.after_request(_add_response_headers)
     errors.register(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app
+
+
+def _open_engine(config: Mapping[str, Any]) -> Engine:
+    try:
+        return Engine.open(config["CORPUS_DIR"], config["INDEX_DIR"])
+    except (CorpusError, IndexNotSaved) as exc:
+        raise StartupError(str(exc)) from exc
+
+
+def _install(app: Flask, engine: Engine) -> None:
+    """Answers from `engine` from now on, with the document ids and API description it has."""
+    document_ids = frozenset(doc["id"] for doc in engine.documents())
+    app.extensions["qa.document_ids"] = document_ids
+    app.extensions["qa.openapi"] = openapi.spec(document_ids)
+    app.config["ENGINE"] = engine
 
 
 def _assign_request_id() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import synthetic
+from qa import store, synthetic
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPOSITORY / "gunicorn.conf.py"
@@ -256,9 +256,9 @@ def _memory(pid: int | str = "self") -> dict[str, float]:
 
 
 def _disk(folder: Path) -> dict[str, float]:
-    """The index's size on disk in MB: BM25 arrays, passage arrays and the rest."""
+    """The current index's size on disk in MB: BM25 arrays, passage arrays and the rest."""
     sizes = {"bm25": 0.0, "passages": 0.0, "other": 0.0}
-    for path in folder.iterdir():
+    for path in store.current(folder).iterdir():
         part = path.name.split("-", 1)[0]
         sizes[part if part in sizes else "other"] += path.stat().st_size / 2**20
     return sizes

@@ -6,13 +6,14 @@ import json
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from qa.corpus import Corpus, CorpusError
-from qa.engine import Engine
+from qa.engine import Engine, IndexNotSaved
 
 corpus_option = click.option(
     "--corpus",
@@ -35,14 +36,17 @@ def main() -> None:
     """Answers questions with cited sentences from a folder of documents."""
 
 
-def open_engine(corpus: Path | None, index_dir: Path | None, rebuild: bool = False) -> Engine:
+def open_engine(
+    corpus: Path | None,
+    index_dir: Path | None,
+    rebuild: bool = False,
+    progress: Callable[[Corpus], None] | None = None,
+) -> Engine:
     """The engine, or one clear error line for the user."""
     try:
-        return Engine.open(corpus, index_dir, rebuild=rebuild)
-    except CorpusError as exc:
+        return Engine.open(corpus, index_dir, rebuild=rebuild, progress=progress)
+    except (CorpusError, IndexNotSaved) as exc:
         raise click.ClickException(str(exc)) from exc
-    except OSError as exc:
-        raise click.ClickException(f"cannot use the index folder: {exc}") from exc
 
 
 @main.command("index")
@@ -52,12 +56,7 @@ def open_engine(corpus: Path | None, index_dir: Path | None, rebuild: bool = Fal
 def index_command(corpus: Path | None, index_dir: Path | None, rebuild: bool) -> None:
     """Build or refresh the index of a corpus, then summarize it."""
     started = time.perf_counter()
-    try:
-        engine = Engine.open(corpus, index_dir, rebuild=rebuild, progress=_report_reading)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except OSError as exc:
-        raise click.ClickException(f"cannot use the index folder: {exc}") from exc
+    engine = open_engine(corpus, index_dir, rebuild, _report_reading)
     stats = engine.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
@@ -191,11 +190,11 @@ def _excerpt(engine: Engine, passage_id: str, form: str, width: int = 60) -> str
 )
 def serve(host: str, port: int) -> None:
     """Run the web app with Flask's development server (production: gunicorn, see README)."""
-    from qa.app import create_app
+    from qa.app import StartupError, create_app
 
     try:
         app = create_app()
-    except CorpusError as exc:
+    except StartupError as exc:
         raise click.ClickException(str(exc)) from exc
     app.run(host=host, port=port)
 

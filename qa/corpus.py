@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,6 +59,8 @@ class Corpus:
     documents: list[Document]
     skipped: list[Skipped]
     table: PassageTable  # every passage, in document order; each document's passages view it
+    # The fingerprint of the files as they were read, which may differ from the folder's now.
+    fingerprint: str = ""
 
     def passages(self) -> Iterator[Passage]:
         return iter(self.table)
@@ -81,20 +83,32 @@ def corpus_files(folder: Path) -> list[Path]:
 def fingerprint(folder: Path) -> str:
     """A digest of every corpus file's name and content: any change gives another value."""
     files = corpus_files(folder)
-    digest = hashlib.blake2b(digest_size=16)
     # Reading and hashing release the GIL, so threads hash files on every CPU at once.
     with ThreadPoolExecutor(cpus()) as pool:
-        for path, content in zip(files, pool.map(_content_digest, files), strict=True):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(content)
+        return _fingerprint_of(folder, files, pool.map(lambda p: _digest(_read_bytes(p)), files))
+
+
+def _fingerprint_of(folder: Path, files: Iterable[Path], digests: Iterable[bytes]) -> str:
+    """The fingerprint of the listed files, given the digest of each one's content."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path, content in zip(files, digests, strict=True):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(content)
     return digest.hexdigest()
 
 
-def _content_digest(path: Path) -> bytes:
+def _read_bytes(path: Path) -> bytes | OSError:
+    """The file's content, or what kept it from being read."""
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        return path.read_bytes()
     except OSError as exc:
-        return type(exc).__name__.encode()
+        return exc
+
+
+def _digest(content: bytes | OSError) -> bytes:
+    if isinstance(content, OSError):
+        return type(content).__name__.encode()
+    return hashlib.blake2b(content, digest_size=16).digest()
 
 
 def cpus() -> int:
@@ -113,16 +127,20 @@ def read_and_count(
     """The corpus, and every passage's terms as `terms_of` gives them (none when it is None).
 
     `workers` processes share the work (default: one per CPU when the corpus is large enough to
-    gain from it); the result is the same for any number.
+    gain from it); the result is the same for any number. The corpus's fingerprint is that of
+    the bytes read, so it says what the index holds even when a file changed meanwhile.
     """
-    chunks = _chunks(corpus_files(folder))
+    files = corpus_files(folder)
+    chunks = _chunks(files)
     tasks = [(folder, paths, terms_of) for paths in chunks]
     documents: list[Document] = []
     skipped: list[Skipped] = []
     tables: list[PassageTable] = []
     counts: list[TermCounts] = []
+    digests: list[bytes] = []
     used_ids: set[str] = set()
     for chunk in _read_chunks(tasks, _worker_count(chunks, workers)):
+        digests += chunk.digests
         for entry in chunk.entries:
             if isinstance(entry, Skipped):
                 skipped.append(entry)
@@ -135,18 +153,21 @@ def read_and_count(
     table = PassageTable.concat(tables, [d.id for d in documents])
     for number, document in enumerate(documents):
         document.passages = table.document(number)
-    return Corpus(documents, skipped, table), TermCounts.concat(counts)
+    digest = _fingerprint_of(folder, files, digests)
+    return Corpus(documents, skipped, table, digest), TermCounts.concat(counts)
 
 
 @dataclass
 class _Chunk:
     """What a worker gives back for some files, in file order.
 
-    Each file is a document (without its passages) or the reason it was skipped; the documents'
-    passages and term counts come in compact arrays, which pass between processes cheaply.
+    Each file is a document (without its passages) or the reason it was skipped, and the digest
+    of the content read (see fingerprint); the documents' passages and term counts come in
+    compact arrays, which pass between processes cheaply.
     """
 
     entries: list[Document | Skipped]
+    digests: list[bytes]
     table: PassageTable
     counts: TermCounts
 
@@ -211,9 +232,12 @@ def _read_chunk_in_worker(task: Task) -> _Chunk:
 def _read_chunk(task: Task, analyzer: Analyzer) -> _Chunk:
     folder, paths, terms_of = task
     entries: list[Document | Skipped] = []
+    digests: list[bytes] = []
     documents: list[Document] = []
     for path in paths:
-        entry = _read_document(folder, path)
+        content = _read_bytes(path)
+        digests.append(_digest(content))
+        entry = _read_document(folder, path, content)
         if isinstance(entry, Document):
             documents.append(entry)
             entry = Document(entry.id, entry.title, entry.path, entry.sections)
@@ -221,14 +245,14 @@ def _read_chunk(task: Task, analyzer: Analyzer) -> _Chunk:
     terms = (
         (terms_of(analyzer, p, d.title) for d in documents for p in d.passages) if terms_of else ()
     )
-    return _Chunk(entries, PassageTable.from_documents(documents), TermCounts.of(terms))
+    return _Chunk(entries, digests, PassageTable.from_documents(documents), TermCounts.of(terms))
 
 
-def _read_document(folder: Path, path: Path) -> Document | Skipped:
-    """The file's document, with its slug for an id, or why it cannot be used."""
+def _read_document(folder: Path, path: Path, content: bytes | OSError) -> Document | Skipped:
+    """The document of the file's content, with its slug for an id, or why it cannot be used."""
     name = path.relative_to(folder).as_posix()
     try:
-        text = read_text(path)
+        text = decode_text(content)
     except ValueError as exc:
         return Skipped(name, str(exc))
     document = build_document(slugify(name), name, text)
@@ -237,12 +261,10 @@ def _read_document(folder: Path, path: Path) -> Document | Skipped:
     return document
 
 
-def read_text(path: Path) -> str:
-    """The file's text; ValueError with a reader's explanation when it cannot be used."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot be read: {exc.strerror or exc}") from exc
+def decode_text(data: bytes | OSError) -> str:
+    """A file's text; ValueError with a reader's explanation when it cannot be used."""
+    if isinstance(data, OSError):
+        raise ValueError(f"cannot be read: {data.strerror or data}") from data
     if not data.strip():
         raise ValueError("empty file")
     try:

@@ -51,12 +51,20 @@ def default_index(corpus_dir: Path) -> Path:
     return cache / "qa" / f"{corpus_dir.resolve().name}-{tag}"
 
 
-class Engine:
-    """A loaded corpus and its BM25 index, ready to answer questions."""
+class IndexNotSaved(Exception):
+    """The index has to be built but cannot be saved; the message says why, in one line."""
 
-    def __init__(self, corpus: Corpus, index: BM25Index, corpus_dir: Path, index_dir: Path):
-        self.corpus, self.index = corpus, index
-        self.corpus_dir, self.index_dir = corpus_dir, index_dir
+
+class Engine:
+    """A loaded corpus and its BM25 index, ready to answer questions.
+
+    `version_dir` is the version of the index folder `index_dir` that it was loaded from.
+    """
+
+    def __init__(self, saved: store.Saved, corpus_dir: Path, index_dir: Path):
+        corpus = saved.corpus
+        self.corpus, self.index = corpus, saved.index
+        self.corpus_dir, self.index_dir, self.version_dir = corpus_dir, index_dir, saved.folder
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
         # Passages are made from the saved arrays when asked for, never all at once.
         self.passages: Sequence[Passage] = corpus.table
@@ -78,29 +86,47 @@ class Engine:
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else builds and saves it.
 
-        Raises CorpusError when the folder is missing or holds no usable document.
+        Raises CorpusError when the folder is missing or holds no usable document, and
+        IndexNotSaved when the index has to be built but cannot be saved.
         """
         corpus_path = Path(corpus_dir) if corpus_dir else default_corpus()
         index_path = Path(index_dir) if index_dir else default_index(corpus_path)
         digest = fingerprint(corpus_path)
+        why = "a rebuild was asked for"
         if not rebuild:
             try:
-                corpus, index = store.load(index_path, digest)
-                return cls(corpus, index, corpus_path, index_path)
+                return cls(store.load(index_path, digest), corpus_path, index_path)
             except store.IndexUnusable as exc:
-                log.info("building the index at %s: %s", index_path, exc)
+                why = str(exc)
+                log.info("building the index at %s: %s", index_path, why)
         corpus, counts = read_and_count(corpus_path, indexed_terms)
         if not corpus.documents:
             reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
             raise CorpusError(
                 f"no usable document in {corpus_path}" + (f" ({reasons})" if reasons else "")
             )
+        if corpus.fingerprint != digest:
+            # The index records the files as read, so the next start sees what changed since.
+            log.warning("files of %s changed while they were being indexed", corpus_path)
         if progress:
             progress(corpus)
-        store.save(index_path, corpus, BM25Index().index_counts(counts), digest, _words(corpus))
+        index = BM25Index().index_counts(counts)
+        try:
+            version = store.save(index_path, corpus, index, _words(corpus))
+        except OSError as exc:
+            raise IndexNotSaved(
+                f"the index at {index_path} has to be built ({why}) but cannot be saved: {exc}"
+            ) from exc
         # Served from the saved, memory-mapped files, as every later start will be.
-        corpus, index = store.load(index_path, digest)
-        return cls(corpus, index, corpus_path, index_path)
+        return cls(store.load_version(version, corpus.fingerprint), corpus_path, index_path)
+
+    @classmethod
+    def load_version(cls, corpus_dir: Path, index_dir: Path, version: Path) -> Engine:
+        """The engine of a saved version of the index, whatever the corpus is now; never builds.
+
+        Raises store.IndexUnusable when the version fails its checks.
+        """
+        return cls(store.load_version(version, None), corpus_dir, index_dir)
 
     def ask(
         self,
@@ -164,7 +190,10 @@ class Engine:
         previous = self.ask(history[-1], history[:-1], k, documents)
         query = answer.Query({}, [], [])
         if not previous["citations"]:
-            return answer.answer_object(conversation.NOTHING_TO_CONTINUE, [], query, 0.0, True)
+            # After the end of a document, going on is still at its end.
+            ended = previous["query"]["continues"] is not None
+            text = previous["answer"] if ended else conversation.NOTHING_TO_CONTINUE
+            return answer.answer_object(text, [], query, 0.0, True)
         anchor = conversation.anchor(previous, step)
         document = self._documents[anchor["document"]["id"]]
         rows = self._doc_rows[document.id]
@@ -208,12 +237,12 @@ class Engine:
 
     @cached_property
     def aliases(self) -> AliasTable:
-        groups = aliases.from_json(store.read_words(self.index_dir, store.ALIASES))
+        groups = aliases.from_json(store.read_words(self.version_dir, store.ALIASES))
         return AliasTable(groups, self.analyzer, self.index.document_frequency)
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        return Lexicon.from_json(store.read_words(self.index_dir, store.LEXICON))
+        return Lexicon.from_json(store.read_words(self.version_dir, store.LEXICON))
 
     def passage(self, passage_id: str) -> Passage:
         """The passage of an id such as `al-hasakah-city-offensive:12`; KeyError if unknown."""

@@ -307,6 +307,8 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                             _object(
                                 {
                                     "status": {"const": "ready"},
+                                    # The version of the index folder answering (see qa.store).
+                                    "index": {"type": "string"},
                                     "documents": {"type": "integer", "minimum": 0},
                                     "passages": {"type": "integer", "minimum": 0},
                                     "terms": {"type": "integer", "minimum": 0},

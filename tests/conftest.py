@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,14 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 def engine(tmp_path_factory) -> Engine:
     """The default corpus, indexed once into a temporary folder."""
     return Engine.open(DEFAULT_CORPUS, tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A copy of the default corpus, for tests that change it."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, folder)
+    return folder
 
 
 @pytest.fixture

@@ -175,15 +175,23 @@ def test_settings_come_from_the_environment():
     from qa.app import settings_from_env
 
     settings = settings_from_env(
-        {"QA_CORPUS": "/c", "QA_INDEX": "/i", "QA_WEB": "/w", "QA_RATE_LIMIT": "5/second"}
+        {
+            "QA_CORPUS": "/c",
+            "QA_INDEX": "/i",
+            "QA_WEB": "/w",
+            "QA_RATE_LIMIT": "5/second",
+            "QA_RELOAD": "off",
+        }
     )
     assert settings == {
         "CORPUS_DIR": "/c",
         "INDEX_DIR": "/i",
         "WEB_DIR": "/w",
         "RATE_LIMIT": "5/second",
+        "RELOAD": "off",
     }
     defaults = settings_from_env({})
     assert defaults["CORPUS_DIR"] is None and defaults["INDEX_DIR"] is None
     assert defaults["WEB_DIR"].endswith("web")
     assert defaults["RATE_LIMIT"] == "60/minute"
+    assert defaults["RELOAD"] == "1"

@@ -68,6 +68,8 @@ def test_nothing_after_the_last_passage(engine):
     assert cited == "2014-eastern-syria-offensive:12"  # the document's last passage
     result = engine.ask("Tell me more", [last_question])
     assert result["citations"] == [] and "nothing after" in result["answer"]
+    again = engine.ask("Tell me more", [last_question, "Tell me more"])
+    assert again["citations"] == [] and "nothing after" in again["answer"]
 
 
 def test_tell_me_more_with_nothing_before(engine):

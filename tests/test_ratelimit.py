@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.app import create_app
+from qa.app import StartupError, create_app
 from qa.ratelimit import MAX_CLIENTS, RateLimiter
 
 
@@ -43,7 +43,8 @@ def test_settings_that_turn_the_limit_off(setting):
     "setting", ["60", "minute", "60/fortnight", "-1/minute", "0/minute", "x/y"]
 )
 def test_bad_settings_are_refused_at_startup(engine, setting):
-    with pytest.raises(ValueError):
+    # One line, no traceback: gunicorn prints a RuntimeError's message and exits.
+    with pytest.raises(StartupError):
         create_app({"TESTING": True, "ENGINE": engine, "RATE_LIMIT": setting})
 
 

@@ -3,14 +3,13 @@
 import random
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa import corpus as corpus_module
 from qa import store
-from qa.corpus import read_and_count, read_corpus
+from qa.corpus import fingerprint, read_and_count, read_corpus
 from qa.engine import Engine, indexed_terms
 from qa.index import BM25Index, TermCounts, Vocabulary
 from qa.passages import PassageTable
@@ -92,6 +91,7 @@ def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch)
     parallel, parallel_counts = read_and_count(tmp_path, indexed_terms, workers=2)
     assert [d.id for d in parallel.documents] == [d.id for d in serial.documents]
     assert parallel.skipped == serial.skipped and len(serial.skipped) == 1
+    assert parallel.fingerprint == serial.fingerprint == fingerprint(tmp_path)
     assert list(parallel.passages()) == list(serial.passages())
     for name in ("lengths", "distinct", "counts"):
         assert getattr(parallel_counts, name).tolist() == getattr(serial_counts, name).tolist()
@@ -121,9 +121,10 @@ def test_an_index_of_another_format_is_rebuilt(tmp_path, monkeypatch):
 def test_a_manifest_that_leaves_out_a_file_is_not_trusted(tmp_path):
     index = tmp_path / "index"
     engine = Engine.open(DEFAULT_CORPUS, index)
-    manifest = store._manifest(index)
+    version = store.current(index)
+    manifest = store._manifest(version)
     del manifest["checksums"][store.CORPUS]
     with pytest.raises(store.IndexUnusable, match="does not list"):
-        store._verify(index, manifest["checksums"])
-    assert not list(Path(tmp_path).glob(".index.*"))  # no staging or retired folder is left
+        store._verify(version, manifest["checksums"])
+    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, version.name]  # no staging
     assert engine.index.data.flags.writeable is False

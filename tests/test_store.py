@@ -1,26 +1,19 @@
 """Persistence: the index is reused while the corpus is unchanged, rebuilt otherwise."""
 
-import shutil
+import json
 from pathlib import Path
 
 import pytest
 
+from qa import store
 from qa.engine import Engine
 from qa.store import MANIFEST
-from tests.conftest import DEFAULT_CORPUS
 
 QUESTION = "Which checkpoint was recaptured on 6 June?"
 
 
-@pytest.fixture
-def corpus(tmp_path) -> Path:
-    folder = tmp_path / "corpus"
-    shutil.copytree(DEFAULT_CORPUS, folder)
-    return folder
-
-
 def manifest_stamp(index: Path) -> tuple[int, int]:
-    stat = (index / MANIFEST).stat()
+    stat = (store.current(index) / MANIFEST).stat()
     return stat.st_ino, stat.st_mtime_ns
 
 
@@ -61,7 +54,8 @@ def test_an_edited_file_triggers_a_rebuild(corpus, tmp_path):
 def test_a_damaged_index_is_rebuilt_not_served(corpus, tmp_path, damage):
     index = tmp_path / "index"
     expected = Engine.open(corpus, index).ask(QUESTION)["citations"]
-    files = sorted(p for p in index.iterdir() if p.name != MANIFEST)
+    version = store.current(index)
+    files = sorted(p for p in version.iterdir() if p.name != MANIFEST)
     victim = max(files, key=lambda p: p.stat().st_size)
     if damage == "truncate":
         victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
@@ -72,12 +66,22 @@ def test_a_damaged_index_is_rebuilt_not_served(corpus, tmp_path, damage):
     elif damage == "delete":
         victim.unlink()
     else:
-        (index / MANIFEST).write_text("{not json", "utf-8")
+        (version / MANIFEST).write_text("{not json", "utf-8")
     engine = Engine.open(corpus, index)
     assert engine.ask(QUESTION)["citations"] == [
         {**c, "score": pytest.approx(c["score"])} for c in expected
     ]
     Engine.open(corpus, index)  # the rebuilt index is whole again and loads as saved
+
+
+def test_an_index_of_another_format_is_rebuilt_not_served(corpus, tmp_path):
+    index = tmp_path / "index"
+    old = Engine.open(corpus, index).version_dir
+    manifest = json.loads((old / MANIFEST).read_text("utf-8"))
+    (old / MANIFEST).write_text(json.dumps({**manifest, "format": store.FORMAT - 1}), "utf-8")
+    engine = Engine.open(corpus, index)
+    assert engine.version_dir != old and store.current(index) == engine.version_dir
+    assert engine.ask(QUESTION)["citations"]
 
 
 def test_rebuild_flag_rebuilds(corpus, tmp_path):
@@ -86,3 +90,13 @@ def test_rebuild_flag_rebuilds(corpus, tmp_path):
     stamp = manifest_stamp(index)
     Engine.open(corpus, index, rebuild=True)
     assert manifest_stamp(index) != stamp
+
+
+def test_an_index_saved_before_versions_is_rebuilt_and_its_files_removed(corpus, tmp_path):
+    index = tmp_path / "index"
+    index.mkdir()
+    for name in (*store.FILES, MANIFEST):
+        (index / name).write_text("{}", "utf-8")
+    engine = Engine.open(corpus, index)
+    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, engine.version_dir.name]
+    assert engine.ask(QUESTION)["citations"]

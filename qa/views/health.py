@@ -15,5 +15,6 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The index is loaded (the app is built only after it is), with corpus statistics."""
-    return jsonify({"status": "ready", **current_app.config["ENGINE"].stats()})
+    """The index is loaded (the app is built only after it is): its version, corpus statistics."""
+    engine = current_app.config["ENGINE"]
+    return jsonify({"status": "ready", "index": engine.version_dir.name, **engine.stats()})

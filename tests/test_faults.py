@@ -1,0 +1,196 @@
+"""Faults while indexing and starting: a killed `qa index`, an index that cannot be rebuilt,
+and corpus files that change between listing and reading them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.serving import CONFIG, ROOT, free_port
+from qa import corpus as corpus_module
+from qa import store, synthetic
+from qa.corpus import fingerprint
+from qa.engine import Engine
+from tests.test_reload import flip_a_byte
+from tests.test_store import QUESTION, manifest_stamp
+
+# Enough to take `qa index` a second or two, so that it can be caught writing.
+SENTENCES = 10_000
+# Starts the command allowed to write no byte to any file (EFBIG): an index folder that cannot
+# be written, as on a full or read-only disk, even for root, whom file permissions do not stop.
+NO_FILE_WRITES = (
+    "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
+    generated = synthetic.generate(tmp_path / "corpus", SENTENCES, questions=3)
+    index = tmp_path / "index"
+    Engine.open(generated.folder, index)
+    before, stamp = store.current(index), manifest_stamp(index)
+
+    command = ["-m", "qa.cli", "index", "--rebuild", "--corpus", generated.folder, "--index", index]
+    # A session of its own, so that its worker processes are killed with it.
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        staging = []
+        while not staging and process.poll() is None and time.monotonic() < deadline:
+            staging = list(index.glob(f"{store.STAGING}*"))
+            time.sleep(0.001)
+        assert staging, "qa index was not caught writing the new index"
+        os.killpg(process.pid, signal.SIGKILL)  # mid-way through writing it
+    finally:
+        kill_group(process)
+
+    assert staging[0].is_dir()  # half written, left behind
+    assert store.current(index) == before and manifest_stamp(index) == stamp
+    engine = Engine.open(generated.folder, index)
+    assert engine.version_dir == before and manifest_stamp(index) == stamp  # loaded, not rebuilt
+    assert engine.ask(generated.questions[0])["citations"]
+
+    # The next index saved clears what the killed process left.
+    for path in sorted(generated.folder.iterdir())[3:]:
+        path.unlink()
+    Engine.open(generated.folder, index)
+    assert not list(index.glob(f"{store.STAGING}*"))
+
+
+def gunicorn_command(port: int) -> list[str]:
+    return ["-m", "gunicorn", "--config", str(CONFIG), "--bind", f"127.0.0.1:{port}"]
+
+
+def qa_serve_command(port: int) -> list[str]:
+    return ["-m", "qa.cli", "serve", "--port", str(port)]
+
+
+@pytest.mark.parametrize("command", [gunicorn_command, qa_serve_command], ids=["gunicorn", "serve"])
+def test_a_damaged_index_that_cannot_be_rebuilt_stops_the_service_in_one_line(
+    corpus, tmp_path, command
+):
+    index = tmp_path / "index"
+    damaged = Engine.open(corpus, index).version_dir
+    flip_a_byte(damaged / store.CORPUS)
+    env = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(index)}
+    # Pipes, not files, for its output: it could not write to a file.
+    process = subprocess.Popen(
+        [sys.executable, "-c", NO_FILE_WRITES, *command(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=60)
+    finally:
+        kill_group(process)
+
+    assert process.returncode == 1
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert lines == [
+        f"Error: the index at {index} has to be built (corpus.json is damaged (checksum "
+        "mismatch)) but cannot be saved: [Errno 27] File too large"
+    ]
+    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, damaged.name]
+
+
+# ---------- corpus files that change between listing and reading ----------
+
+
+VICTIM = "= Zorblat fortress =\n\nThe Zorblat fortress fell to the Quillbrook militia in {year}.\n"
+ZORBLAT = "When did the Zorblat fortress fall?"
+
+
+def after_listing(monkeypatch, fault: Callable[[], None]) -> None:
+    """Runs `fault` once indexing has listed the corpus's files, before it reads any of them."""
+    chunks = corpus_module._chunks  # what the listing goes to first
+
+    def listed(files: list[Path]) -> list[list[Path]]:
+        fault()
+        return chunks(files)
+
+    monkeypatch.setattr(corpus_module, "_chunks", listed)
+
+
+def replace_with_directory(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def replace_with_dangling_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.with_name("nowhere.txt"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason", "changed"),
+    [
+        (Path.unlink, "No such file or directory", True),
+        (replace_with_directory, "Is a directory", True),
+        (replace_with_dangling_link, "No such file or directory", False),
+    ],
+    ids=["deleted", "directory", "dangling-link"],
+)
+def test_a_file_that_cannot_be_read_after_listing_is_reported_and_the_rest_indexed(
+    corpus, tmp_path, monkeypatch, fault, reason, changed
+):
+    index = tmp_path / "index"
+    victim = corpus / "victim.txt"
+    victim.write_text(VICTIM.format(year=1999), "utf-8")
+    after_listing(monkeypatch, lambda: fault(victim))
+    engine = Engine.open(corpus, index)
+    stats = engine.stats()
+    assert stats["skipped"] == [{"file": "victim.txt", "reason": f"cannot be read: {reason}"}]
+    assert stats["documents"] == 2 and engine.ask(QUESTION)["citations"]
+
+    # The index says it holds the corpus as read: the next start rebuilds when that is no longer
+    # what the folder holds (a file listed then is no longer listed), and only then.
+    monkeypatch.undo()
+    again = Engine.open(corpus, index)
+    assert (again.version_dir != engine.version_dir) is changed
+    assert again.stats()["skipped"] == ([] if changed else stats["skipped"])
+
+
+def test_a_file_changed_while_indexed_is_indexed_as_read(corpus, tmp_path, monkeypatch, caplog):
+    index = tmp_path / "index"
+    victim = corpus / "victim.txt"
+    victim.write_text(VICTIM.format(year=1999), "utf-8")
+    fingerprinted = fingerprint(corpus)
+    after_listing(monkeypatch, lambda: victim.write_text(VICTIM.format(year=2001), "utf-8"))
+    with caplog.at_level(logging.WARNING, logger="qa.engine"):
+        engine = Engine.open(corpus, index)
+    assert "changed while they were being indexed" in caplog.text
+    assert "2001" in engine.ask(ZORBLAT)["citations"][0]["text"]
+    monkeypatch.undo()
+    assert Engine.open(corpus, index).version_dir == engine.version_dir  # current as it is
+
+    # Changed back to what was fingerprinted before reading: the index no longer holds it.
+    victim.write_text(VICTIM.format(year=1999), "utf-8")
+    assert fingerprint(corpus) == fingerprinted
+    again = Engine.open(corpus, index)
+    assert again.version_dir != engine.version_dir
+    assert "1999" in again.ask(ZORBLAT)["citations"][0]["text"]
