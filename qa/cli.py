@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from qa.corpus import Corpus, CorpusError
+from qa.corpus import CorpusError
 from qa.engine import Engine, IndexNotSaved
 
 corpus_option = click.option(
@@ -40,7 +40,7 @@ def open_engine(
     corpus: Path | None,
     index_dir: Path | None,
     rebuild: bool = False,
-    progress: Callable[[Corpus], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
     try:
@@ -56,7 +56,8 @@ def open_engine(
 def index_command(corpus: Path | None, index_dir: Path | None, rebuild: bool) -> None:
     """Build or refresh the index of a corpus, then summarize it."""
     started = time.perf_counter()
-    engine = open_engine(corpus, index_dir, rebuild, _report_reading)
+    with FilesBar() as bar:
+        engine = open_engine(corpus, index_dir, rebuild, bar.update)
     stats = engine.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
@@ -67,9 +68,31 @@ def index_command(corpus: Path | None, index_dir: Path | None, rebuild: bool) ->
         click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
 
 
-def _report_reading(corpus: Corpus) -> None:
-    passages = sum(len(d.passages) for d in corpus.documents)
-    click.echo(f"Read {len(corpus.documents)} documents ({passages} passages); indexing…", err=True)
+class FilesBar:
+    """A progress bar of the files read, on the terminal, for corpora large enough to wait for."""
+
+    # Below this many files reading is over before a bar would help.
+    MIN_FILES = 200
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._shown = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None and total >= self.MIN_FILES:
+            self._bar = click.progressbar(
+                length=total, label="Reading files", file=sys.stderr
+            ).__enter__()
+        if self._bar is not None:
+            self._bar.update(done - self._shown)
+            self._shown = done
+
+    def __enter__(self) -> FilesBar:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc_info)
 
 
 @main.command()

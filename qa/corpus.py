@@ -122,9 +122,14 @@ def read_corpus(folder: Path, workers: int | None = None) -> Corpus:
 
 
 def read_and_count(
-    folder: Path, terms_of: TermsOf | None, workers: int | None = None
+    folder: Path,
+    terms_of: TermsOf | None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Corpus, TermCounts]:
     """The corpus, and every passage's terms as `terms_of` gives them (none when it is None).
+
+    `progress` is told (files read, files in all) as reading goes on.
 
     `workers` processes share the work (default: one per CPU when the corpus is large enough to
     gain from it); the result is the same for any number. The corpus's fingerprint is that of
@@ -139,7 +144,13 @@ def read_and_count(
     counts: list[TermCounts] = []
     digests: list[bytes] = []
     used_ids: set[str] = set()
-    for chunk in _read_chunks(tasks, _worker_count(chunks, workers)):
+    done = 0
+    for paths, chunk in zip(
+        chunks, _read_chunks(tasks, _worker_count(chunks, workers)), strict=True
+    ):
+        done += len(paths)
+        if progress:
+            progress(done, len(files))
         digests += chunk.digests
         for entry in chunk.entries:
             if isinstance(entry, Skipped):

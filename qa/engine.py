@@ -82,9 +82,11 @@ class Engine:
         index_dir: str | Path | None = None,
         *,
         rebuild: bool = False,
-        progress: Callable[[Corpus], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else builds and saves it.
+
+        `progress` is told (files read, files in all) while a build reads the corpus.
 
         Raises CorpusError when the folder is missing or holds no usable document, and
         IndexNotSaved when the index has to be built but cannot be saved.
@@ -99,7 +101,7 @@ class Engine:
             except store.IndexUnusable as exc:
                 why = str(exc)
                 log.info("building the index at %s: %s", index_path, why)
-        corpus, counts = read_and_count(corpus_path, indexed_terms)
+        corpus, counts = read_and_count(corpus_path, indexed_terms, progress=progress)
         if not corpus.documents:
             reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
             raise CorpusError(
@@ -108,8 +110,6 @@ class Engine:
         if corpus.fingerprint != digest:
             # The index records the files as read, so the next start sees what changed since.
             log.warning("files of %s changed while they were being indexed", corpus_path)
-        if progress:
-            progress(corpus)
         index = BM25Index().index_counts(counts)
         try:
             version = store.save(index_path, corpus, index, _words(corpus))

@@ -115,3 +115,20 @@ def test_the_installed_command_runs(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"Error: no usable document in {empty}"]
+
+
+def test_index_shows_a_progress_bar_on_a_large_corpus(tmp_path):
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for n in range(250):
+        (corpus / f"note-{n:03d}.txt").write_text(f"Note {n} is about river number {n}.\n", "utf-8")
+    result = CliRunner().invoke(
+        main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "i")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Reading files" in result.output
+    assert "Indexed 250 documents" in result.output
+
+
+def test_index_of_a_small_corpus_shows_no_bar(cli):
+    assert "Reading files" not in cli("index", "--rebuild").output
