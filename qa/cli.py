@@ -162,6 +162,10 @@ def _chat(engine, history, k, documents, as_json) -> None:
 def render(result: dict) -> str:
     """The answer object as text for a terminal."""
     lines = textwrap.wrap(result["answer"], 100) or [result["answer"]]
+    if result["answer_span"]:
+        lines.append(f"→ {result['answer_span']['text']}")
+    for alias in result["query"]["aliases"]:
+        lines.append(f"(“{alias['form']}” also searched as: {', '.join(alias['names'])})")
     for c in result["citations"]:
         where = c["document"]["title"] + (f" › {c['section']}" if c["section"] else "")
         refs = f"  refs {', '.join(map(str, c['references']))}" if c["references"] else ""

@@ -28,11 +28,16 @@ MAX_K = 50
 SUGGESTED_FIELDS = {
     "Result": "What was the result of the {title}?",
     "Place": "Where did the {title} take place?",
-    "Date": "When did the {title} take place?",
+    "Date": "What was the date of the {title}?",
     "Casualties": "What were the casualties of the {title}?",
 }
 # Stems the engine remembers of the words in questions (see Analyzer).
 QUESTION_STEMS = 4096
+# Suggestions are drawn from the first documents only, and checked by answering them: one is
+# kept when its answer holds at least MIN_NEW_TERMS terms the question does not.
+SUGGESTION_DOCUMENTS = 50
+MAX_SUGGESTIONS = 8
+MIN_NEW_TERMS = 3
 UNSUGGESTED_SECTIONS = {"see also", "references", "external links", "notes", "further reading"}
 
 
@@ -285,20 +290,45 @@ class Engine:
 
     def suggestions(self, n: int = 4) -> list[str]:
         """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""
-        per_document = [self._suggestions_for(d) for d in self.corpus.documents]
+        return self._suggestions[:n]
+
+    @cached_property
+    def _suggestions(self) -> list[str]:
+        """Up to MAX_SUGGESTIONS questions, a document at a time, that the corpus answers well."""
+        per_document = [
+            self._suggestions_for(number, document)
+            for number, document in enumerate(self.corpus.documents[:SUGGESTION_DOCUMENTS])
+        ]
         picked: list[str] = []
         for round_ in range(max((len(s) for s in per_document), default=0)):
             picked.extend(s[round_] for s in per_document if round_ < len(s))
-        return list(dict.fromkeys(picked))[:n]
+        good: list[str] = []
+        for question in dict.fromkeys(picked):
+            if len(good) == MAX_SUGGESTIONS:
+                break
+            if self._answers_well(question):
+                good.append(question)
+        return good
 
-    def _suggestions_for(self, document) -> list[str]:
+    def _answers_well(self, question: str) -> bool:
+        """Whether the best answer says more than the question's own words (not just a title)."""
+        result = self.ask(question, k=1)
+        if result["abstained"]:
+            return False
+        asked = set(self.analyzer.terms(question))
+        said = set(self.analyzer.terms(result["citations"][0]["text"]))
+        return len(said - asked) >= MIN_NEW_TERMS
+
+    def _suggestions_for(self, number: int, document) -> list[str]:
         title = document.title
         out = [f"What was the {title}?"]
-        labels = dict.fromkeys(p.label for p in document.passages if p.kind == "infobox")
+        rows = self._doc_rows[document.id]
+        codes = np.unique(self.corpus.table.columns["label"][rows])
+        labels = [self.corpus.table.strings[c] for c in codes.tolist() if c >= 0]
         out += [
             SUGGESTED_FIELDS[label].format(title=title)
-            for label in labels
-            if label in SUGGESTED_FIELDS
+            for label in SUGGESTED_FIELDS
+            if label in labels
         ]
         out += [
             f"What happened in the {section.lower()} of the {title}?"
