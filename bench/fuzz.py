@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,15 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the report here as JSON")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="qa-fuzz-") as work:
-        env = {
-            "QA_CORPUS": str(args.corpus.resolve()),
-            "QA_INDEX": str(Path(work, "index")),
-            "QA_RATE_LIMIT": "off",
-        }
-        with serving.Gunicorn(env, Path(work, "gunicorn.log"), args.workers) as server:
-            server.wait_ready()
-            result = fuzz(server.base_url, args.examples, args.seed)
+    with serving.serving_corpus(args.corpus, args.workers, "fuzz") as server:
+        result = fuzz(server.base_url, args.examples, args.seed)
     print(summary(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -13,10 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,17 @@ class Gunicorn:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def serving_corpus(corpus: Path, workers: int, name: str) -> Iterator[Gunicorn]:
+    """Gunicorn serving `corpus` from an index in a temporary folder, ready, rate limit off."""
+    with tempfile.TemporaryDirectory(prefix=f"qa-{name}-") as work:
+        env = {
+            "QA_CORPUS": str(corpus.resolve()),
+            "QA_INDEX": str(Path(work, "index")),
+            "QA_RATE_LIMIT": "off",
+        }
+        with Gunicorn(env, Path(work, "gunicorn.log"), workers) as server:
+            server.wait_ready()
+            yield server

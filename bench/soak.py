@@ -21,7 +21,6 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -423,15 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the report here as JSON")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="qa-soak-") as work:
-        env = {
-            "QA_CORPUS": str(args.corpus.resolve()),
-            "QA_INDEX": str(Path(work, "index")),
-            "QA_RATE_LIMIT": "off",
-        }
-        with serving.Gunicorn(env, Path(work, "gunicorn.log"), args.workers) as server:
-            server.wait_ready()
-            result = soak(server, args.seconds, args.clients, args.novel_share, args.seed)
+    with serving.serving_corpus(args.corpus, args.workers, "soak") as server:
+        result = soak(server, args.seconds, args.clients, args.novel_share, args.seed)
     print(summary(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

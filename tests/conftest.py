@@ -77,3 +77,12 @@ def browser():
 
     with launch_browser() as browser:
         yield browser
+
+
+@pytest.fixture(scope="module")
+def base_url(engine):
+    """The real app on the default corpus, served over HTTP on a free loopback port."""
+    from tests.browser_helpers import make_app, serve
+
+    with serve(make_app(engine)) as (url, _server):
+        yield url

@@ -8,7 +8,6 @@ helpers are in tests/browser_helpers.py. Screenshots of the main states go to te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,12 +36,6 @@ KWAYRES = "What happened at the Kwayres air base?"
 FOLLOW_UP = "Who recaptured it according to Kurdish sources?"
 NO_ANSWER = "What is the boiling point of water?"
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def base_url(engine) -> Iterator[str]:
-    with serve(make_app(engine)) as (url, _server):
-        yield url
 
 
 class FailingEngine:

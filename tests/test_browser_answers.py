@@ -8,7 +8,6 @@ tests/browser_helpers.py); every expectation is taken from the engine's own answ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,9 +17,7 @@ from tests.browser_helpers import (
     box_of,
     expect,
     last_answer,
-    make_app,
     open_page,
-    serve,
     shot,
 )
 
@@ -32,12 +29,6 @@ HASAKEH = "What happened in Hasakeh on 4 June?"
 NO_ANSWER = "What is the boiling point of water?"
 # "Sanjar" is about as close to "Sinjar" as to other corpus words: suggested, not applied.
 SANJAR = "What was the Sanjar offensive?"
-
-
-@pytest.fixture(scope="module")
-def base_url(engine) -> Iterator[str]:
-    with serve(make_app(engine)) as (url, _server):
-        yield url
 
 
 @pytest.fixture
