@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -33,8 +34,8 @@ SUGGESTED_FIELDS = {
 }
 # Stems the engine remembers of the words in questions (see Analyzer).
 QUESTION_STEMS = 4096
-# Suggestions are drawn from the first documents only, and checked by answering them: one is
-# kept when its answer holds at least MIN_NEW_TERMS terms the question does not.
+# Suggestions are drawn from the first documents only, and checked by answering them: those
+# whose answer holds at least MIN_NEW_TERMS terms the question does not come first.
 SUGGESTION_DOCUMENTS = 50
 MAX_SUGGESTIONS = 8
 MIN_NEW_TERMS = 3
@@ -294,7 +295,7 @@ class Engine:
 
     @cached_property
     def _suggestions(self) -> list[str]:
-        """Up to MAX_SUGGESTIONS questions, a document at a time, that the corpus answers well."""
+        """Up to MAX_SUGGESTIONS questions, a document at a time, best answered first."""
         per_document = [
             self._suggestions_for(number, document)
             for number, document in enumerate(self.corpus.documents[:SUGGESTION_DOCUMENTS])
@@ -302,22 +303,22 @@ class Engine:
         picked: list[str] = []
         for round_ in range(max((len(s) for s in per_document), default=0)):
             picked.extend(s[round_] for s in per_document if round_ < len(s))
-        good: list[str] = []
-        for question in dict.fromkeys(picked):
-            if len(good) == MAX_SUGGESTIONS:
-                break
-            if self._answers_well(question):
-                good.append(question)
-        return good
+        # Questions answered with more than their own words first, then any answered at all.
+        grades: dict[int, list[str]] = {2: [], 1: []}
+        for question in list(dict.fromkeys(picked))[: 3 * MAX_SUGGESTIONS]:
+            grade = self._answer_grade(question)
+            if grade:
+                grades[grade].append(question)
+        return (grades[2] + grades[1])[:MAX_SUGGESTIONS]
 
-    def _answers_well(self, question: str) -> bool:
-        """Whether the best answer says more than the question's own words (not just a title)."""
+    def _answer_grade(self, question: str) -> int:
+        """0: not answered; 1: answered with little beyond its own words (a title); 2: answered."""
         result = self.ask(question, k=1)
         if result["abstained"]:
-            return False
+            return 0
         asked = set(self.analyzer.terms(question))
         said = set(self.analyzer.terms(result["citations"][0]["text"]))
-        return len(said - asked) >= MIN_NEW_TERMS
+        return 2 if len(said - asked) >= MIN_NEW_TERMS else 1
 
     def _suggestions_for(self, number: int, document) -> list[str]:
         title = document.title
@@ -331,7 +332,7 @@ class Engine:
             if label in labels
         ]
         out += [
-            f"What happened in the {section.lower()} of the {title}?"
+            f"What happened in the {_without_article(section).lower()} of the {title}?"
             for section in document.sections
             if section.lower() not in UNSUGGESTED_SECTIONS
         ]
@@ -344,6 +345,11 @@ class Engine:
             "terms": len(self.index.vocabulary),
             "skipped": [{"file": s.file, "reason": s.reason} for s in self.corpus.skipped],
         }
+
+
+def _without_article(name: str) -> str:
+    """`The offensive` -> `offensive`, for a name that a sentence gives its own article."""
+    return re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
 
 
 def _words(corpus: Corpus) -> dict[str, object]:
