@@ -86,3 +86,14 @@ def base_url(engine):
 
     with serve(make_app(engine)) as (url, _server):
         yield url
+
+
+@pytest.fixture
+def session(browser, base_url):
+    """A fresh desktop page on the shared server; fails the test on any script or CSP error."""
+    from tests.browser_helpers import open_page
+
+    context, page, watch = open_page(browser, base_url)
+    yield page, watch
+    context.close()
+    assert watch.errors == []

@@ -51,15 +51,6 @@ class FailingEngine:
         raise RuntimeError("the index is broken")
 
 
-@pytest.fixture
-def session(browser, base_url):
-    """A fresh desktop page on the shared server; fails the test on any script or CSP error."""
-    context, page, watch = open_page(browser, base_url)
-    yield page, watch
-    context.close()
-    assert watch.errors == []
-
-
 # ---------- tests ----------
 
 

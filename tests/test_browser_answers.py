@@ -31,15 +31,6 @@ NO_ANSWER = "What is the boiling point of water?"
 SANJAR = "What was the Sanjar offensive?"
 
 
-@pytest.fixture
-def session(browser, base_url):
-    """A fresh desktop page; fails the test on any script or CSP error."""
-    context, page, watch = open_page(browser, base_url)
-    yield page, watch
-    context.close()
-    assert watch.errors == []
-
-
 def background(locator) -> str:
     return locator.evaluate("e => getComputedStyle(e).backgroundColor")
 
