@@ -21,16 +21,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from qa.processes import children, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "gunicorn.conf.py"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(
@@ -64,31 +60,6 @@ def parse_reply(reply: bytes) -> tuple[int, dict[str, str], bytes]:
     status_line, *lines = head.decode("latin-1").split("\r\n")
     fields = (line.partition(":") for line in lines)
     return int(status_line.split()[1]), {k.lower(): v.strip() for k, _, v in fields}, body
-
-
-def children(pid: int) -> list[int]:
-    """The live child processes of `pid`, read from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended while /proc was being read
-            continue
-        # The command name (field 2) is in parentheses and may hold spaces; the rest follows it.
-        state, ppid = text[text.rindex(")") + 2 :].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(stat.parent.name))
-    return sorted(found)
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    """Resident (rss) and proportional (pss: shared pages split among their users) memory, MB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, _, rest = line.partition(":")
-        if name in ("Rss", "Pss"):
-            values[name.lower()] = int(rest.split()[0]) / 1024
-    return values
 
 
 class Gunicorn:

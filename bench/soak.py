@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from qa import processes
 from qa.validation import MAX_HISTORY, MAX_QUESTION
 
 try:
@@ -277,9 +278,9 @@ class MemorySampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             now = time.monotonic()
-            for pid in serving.children(self.master):
+            for pid in processes.children(self.master):
                 try:
-                    memory = serving.memory_mb(pid)
+                    memory = processes.memory(pid)
                 except OSError:  # the worker ended between listing and reading
                     continue
                 self.samples.setdefault(pid, []).append((now, memory["rss"], memory["pss"]))
@@ -396,7 +397,7 @@ def soak(
     """Runs the load against a ready server while sampling its workers' memory."""
     rnd = random.Random(seed)
     asks = corpus_asks(server.base_url, rnd, novel_share)
-    first_workers = serving.children(server.pid)
+    first_workers = processes.children(server.pid)
     sampler = MemorySampler(server.pid, interval=max(0.2, seconds / 200)).start()
     started = time.monotonic()
     # The request limit only guards against a runaway loop: no loopback run gets near it.

@@ -14,7 +14,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store, synthetic
+from qa.processes import children, free_port, memory
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPOSITORY / "gunicorn.conf.py"
@@ -152,15 +152,15 @@ def _serve(corpus_dir: Path, index_dir: Path, questions: list[str]) -> dict:
     """Loads the saved index in a fresh process, then times retrieval and full answers."""
     from qa.engine import Engine
 
-    before = _memory()
+    before = memory()
     started = time.perf_counter()
     engine = Engine.open(corpus_dir, index_dir)
     load_s = time.perf_counter() - started
-    loaded = _memory()
+    loaded = memory()
     queries = [engine.analyzer.terms(q) for q in questions]
     retrieve = _timings(lambda q: engine.index.retrieve(q, 10), queries)
     ask = _timings(engine.ask, questions)
-    asked = _memory()
+    asked = memory()
     return {
         "load_s": load_s,
         "rss_load_mb": loaded["rss"] - before["rss"],
@@ -238,23 +238,6 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return best[np.argsort(-scores[best])]
 
 
-def _memory(pid: int | str = "self") -> dict[str, float]:
-    """A process's resident memory in MB: RSS, anonymous, PSS, USS and private dirty pages."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":", 1)
-        fields[name] = int(value.split()[0]) / 1024
-    return {
-        "rss": fields["Rss"],
-        "anon": fields["Anonymous"],
-        "pss": fields["Pss"],
-        "uss": fields["Private_Clean"] + fields["Private_Dirty"],
-        # Pages this process wrote and shares with none: its own heap, and what it copied of the
-        # master's on writing. Mapped index files are read only, so they are never among them.
-        "dirty": fields["Private_Dirty"],
-    }
-
-
 def _disk(folder: Path) -> dict[str, float]:
     """The current index's size on disk in MB: BM25 arrays, passage arrays and the rest."""
     sizes = {"bm25": 0.0, "passages": 0.0, "other": 0.0}
@@ -289,7 +272,7 @@ def _http_run(
 def _gunicorn_session(
     env: dict[str, str], questions: list[str], seconds: float, connections: int
 ) -> dict:
-    port = _free_port()
+    port = free_port()
     environ = {
         **os.environ,
         **env,
@@ -313,18 +296,12 @@ def _gunicorn_session(
             script.write_text(_ask_script(questions), "utf-8")
             ask = _wrk(base + "/api/ask", seconds, connections, script)
         health = _wrk(base + "/healthz", seconds, connections)
-        memory = [{"pid": server.pid, "role": "master", **_memory(server.pid)}]
-        memory += [{"pid": pid, "role": "worker", **_memory(pid)} for pid in _children(server.pid)]
-        return {"ask": ask, "healthz": health, "memory": memory, "problem": problem}
+        usage = [{"pid": server.pid, "role": "master", **memory(server.pid)}]
+        usage += [{"pid": pid, "role": "worker", **memory(pid)} for pid in children(server.pid)]
+        return {"ask": ask, "healthz": health, "memory": usage, "problem": problem}
     finally:
         server.terminate()
         server.wait(timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 300) -> None:
@@ -394,11 +371,6 @@ def _wrk_errors(output: str) -> int:
     return (int(non_2xx.group(1)) if non_2xx else 0) + (
         sum(map(int, sockets.groups())) if sockets else 0
     )
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def _machine() -> str:

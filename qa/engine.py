@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -50,7 +51,6 @@ def default_index(corpus_dir: Path) -> Path:
     """$QA_INDEX, else a folder of the user's cache named after the corpus folder's path."""
     if os.environ.get("QA_INDEX"):
         return Path(os.environ["QA_INDEX"])
-    import hashlib
 
     tag = hashlib.blake2b(str(corpus_dir.resolve()).encode(), digest_size=4).hexdigest()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

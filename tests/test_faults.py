@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.serving import CONFIG, ROOT, free_port
+from bench.serving import CONFIG, ROOT
 from qa import corpus as corpus_module
 from qa import store, synthetic
 from qa.corpus import fingerprint
 from qa.engine import Engine
+from qa.processes import free_port
 from tests.test_reload import flip_a_byte
 from tests.test_store import QUESTION, manifest_stamp
 

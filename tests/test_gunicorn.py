@@ -23,6 +23,7 @@ import pytest
 
 from bench import serving, soak
 from bench.serving import CONFIG, fetch
+from qa import processes
 from tests.conftest import DEFAULT_CORPUS
 
 
@@ -150,7 +151,7 @@ def test_a_killed_worker_is_replaced_and_only_its_requests_fail(engine, tmp_path
     ]
     with serving.Gunicorn(server_env(engine), tmp_path / "gunicorn.log") as server:
         server.wait_ready()
-        originals = serving.children(server.pid)
+        originals = processes.children(server.pid)
         load = soak.Load(server.base_url, asks, clients, seconds=60, limit=20_000).start()
         kills: list[float] = []
         try:
