@@ -20,6 +20,7 @@ from qa.aliases import AliasTable
 from qa.analyze import Analyzer
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
 from qa.index import BM25Index
+from qa.memo import Memo
 from qa.rank import Ranker
 from qa.spelling import Lexicon
 
@@ -35,6 +36,7 @@ SUGGESTED_FIELDS = {
 }
 # Stems the engine remembers of the words in questions (see Analyzer).
 QUESTION_STEMS = 4096
+CITED_PASSAGES = 4096
 # Suggestions are drawn from the first documents only, and checked by answering them: those
 # whose answer holds at least MIN_NEW_TERMS terms the question does not come first.
 SUGGESTION_DOCUMENTS = 50
@@ -72,8 +74,10 @@ class Engine:
         self.corpus, self.index = corpus, saved.index
         self.corpus_dir, self.index_dir, self.version_dir = corpus_dir, index_dir, saved.folder
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
-        # Passages are made from the saved arrays when asked for, never all at once.
+        # Passages are made from the saved arrays when asked for, never all at once; those
+        # cited (and their neighbours, shown as context) are remembered.
         self.passages: Sequence[Passage] = corpus.table
+        self._cited = Memo(corpus.table.__getitem__, CITED_PASSAGES)
         self._documents = {d.id: d for d in corpus.documents}
         bounds = pairwise(corpus.table.doc_starts.tolist())
         self._doc_rows = {
@@ -179,7 +183,7 @@ class Engine:
         shown = 0 if abstained else min(k, len(ranking.rows))
         citations = [
             self._citation(
-                i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched[i]
+                i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched(i)
             )
             for i in range(shown)
         ]
@@ -229,16 +233,15 @@ class Engine:
         return mask
 
     def _citation(self, n: int, row: int, score: float, matched: list[str]) -> dict:
-        passage = self.passages[row]
+        passage = self._cited[row]
         document = self._documents[passage.document]
-        neighbours = document.passages
-        before = neighbours[passage.ordinal - 1] if passage.ordinal > 0 else None
-        after = neighbours[passage.ordinal + 1] if passage.ordinal + 1 < len(neighbours) else None
+        before = self._cited[row - 1] if passage.ordinal > 0 else None
+        after = self._cited[row + 1] if passage.ordinal + 1 < len(document.passages) else None
         return answer.citation(n, passage, document.title, score, matched, before, after)
 
     def _has_word(self, word: str) -> bool:
         """Whether the index holds the word's term, in whatever form the corpus wrote it."""
-        terms = self.analyzer.terms(word)
+        terms = self.analyzer.word_terms(word)
         return bool(terms) and all(t in self.index.vocabulary for t in terms)
 
     @cached_property

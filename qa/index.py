@@ -21,8 +21,11 @@ import numpy as np
 from scipy import sparse
 
 from qa import arrays
+from qa.memo import Memo
 
 PREFIX = "bm25-"
+# Terms whose vocabulary lookup is remembered: those of a few hundred questions.
+LOOKUPS = 4096
 ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
@@ -88,6 +91,8 @@ class Vocabulary(Mapping[str, int]):
 
     def __init__(self, hashes: np.ndarray, offsets: np.ndarray, terms: np.ndarray) -> None:
         self.hashes, self.offsets, self.terms = hashes, offsets, terms
+        # Questions ask about the same terms again and again: their columns are remembered.
+        self._looked_up = Memo(self._search, LOOKUPS)
 
     @classmethod
     def build(cls, terms: Sequence[str]) -> tuple[Vocabulary, np.ndarray]:
@@ -103,6 +108,10 @@ class Vocabulary(Mapping[str, int]):
         return cls(hashes[order], offsets.astype(np.int64), blob), column
 
     def get(self, term: str, default: int | None = None) -> int | None:
+        column = self._looked_up[term]
+        return default if column is None else column
+
+    def _search(self, term: str) -> int | None:
         key = term.encode()
         digest = _hash(key)
         i = int(np.searchsorted(self.hashes, np.uint64(digest)))
@@ -110,7 +119,7 @@ class Vocabulary(Mapping[str, int]):
             if self._bytes(i) == key:
                 return i
             i += 1
-        return default
+        return None
 
     def __getitem__(self, term: str) -> int:
         column = self.get(term)

@@ -18,16 +18,19 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
+from itertools import chain, compress, repeat
 from pathlib import Path
 
 import numpy as np
 
-from qa.analyze import TOKENIZER, Analyzer, fold, tokens
+from qa.analyze import Analyzer, fold, tokens
 from qa.answer import Query
-from qa.index import BM25Index
+from qa.index import LOOKUPS, BM25Index
+from qa.memo import Memo
 from qa.passages import KINDS, PassageTable
 
 MODEL = Path(__file__).parent / "data" / "ranker.json"
@@ -74,6 +77,8 @@ NUMBER = re.compile(
     re.I,
 )
 NAME = re.compile(r"\b[A-Z][\w-]+")
+# Passages whose Surface is remembered.
+SURFACES = 4096
 
 
 def question_word(question: str) -> str:
@@ -105,9 +110,14 @@ class Ranking:
 
     rows: np.ndarray
     probabilities: np.ndarray
-    matched: list[list[str]]
     # The largest share of the question's idf mass that a candidate holds with its neighbours.
     support: float
+    names: Sequence[str] = ()  # the question's terms that the index holds
+    present: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # rows x names
+
+    def matched(self, i: int) -> list[str]:
+        """The question's terms that the i-th candidate holds."""
+        return list(compress(self.names, self.present[i].tolist()))
 
 
 class Ranker:
@@ -118,6 +128,9 @@ class Ranker:
     ) -> None:
         self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
         self._title_terms: dict[int, frozenset[str]] = {}
+        # The candidates of many questions are the same few passages, with the same terms.
+        self._surfaces = Memo(self._surface, SURFACES)
+        self._paragraph_dfs = Memo(self._paragraph_df, LOOKUPS)
 
     @cached_property
     def paragraphs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -170,31 +183,38 @@ class Ranker:
         """The candidates for a query, ordered by the model; `question` is the query's text."""
         retrieved, _ = self.index.retrieve(query.weights, CANDIDATES, mask)
         if not len(retrieved):
-            return Ranking(retrieved, np.zeros(0), [], 0.0)
+            return Ranking(retrieved, np.zeros(0), 0.0)
         terms = self.terms(query)
         rows = self.candidates(retrieved, mask)
-        features = self.features(terms, question, rows)
+        features, present = self._features(terms, question, rows)
         scores = features @ model_weights()
         order = np.lexsort((np.arange(len(rows)), -scores))
         probabilities = np.exp(scores[order] - scores[order[0]])
         probabilities /= probabilities.sum()
-        present = self._weights(terms, rows[order]) > 0
-        matched = [[terms.names[j] for j in np.flatnonzero(row)] for row in present]
         support = float(features[:, FEATURES.index("window_coverage")].max())
-        return Ranking(rows[order], probabilities, matched, support)
+        return Ranking(rows[order], probabilities, support, terms.names, present[order])
 
     def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
         number, first = self.paragraphs
         paragraphs = list(dict.fromkeys(number[retrieved].tolist()))[:PARAGRAPHS]
-        extra = np.concatenate([np.arange(first[p], first[p + 1]) for p in paragraphs])
-        extra = extra[~np.isin(extra, retrieved)]
-        if mask is not None:
-            extra = extra[mask[extra]]
-        return np.concatenate([retrieved, extra]).astype(np.intp)
+        taken = set(retrieved.tolist())
+        extra = [
+            row
+            for p in paragraphs
+            for row in range(int(first[p]), int(first[p + 1]))
+            if row not in taken and (mask is None or mask[row])
+        ]
+        return np.concatenate([retrieved, np.array(extra, np.intp)]).astype(np.intp)
 
     def features(self, terms: Terms, question: str, rows: np.ndarray) -> np.ndarray:
         """The FEATURES of each candidate row, one row each."""
+        return self._features(terms, question, rows)[0]
+
+    def _features(
+        self, terms: Terms, question: str, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The features, and rows x terms: whether each row holds each term."""
         number, first = self.paragraphs
         start, end = first[number[rows]], first[number[rows] + 1]
         document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
@@ -209,13 +229,22 @@ class Ranker:
         # The candidates' paragraphs hold their neighbours: their weights are read once.
         members = _members(start, end)
         member_weights = self._weights(terms, members)
-        weights = member_weights[_position(members, rows)]
+        n = len(rows)
+        # Where each row, its neighbours and its paragraph's bounds are among the members.
+        at = np.searchsorted(members, np.concatenate([rows - 1, rows, rows + 1, start, end]))
+        near = np.minimum(at[: 3 * n], len(members) - 1)
+        weights = member_weights[near[n : 2 * n]]
         present = weights > 0
-        before = np.where((rows > start)[:, None], member_weights[_position(members, rows - 1)], 0)
-        after = np.where((rows + 1 < end)[:, None], member_weights[_position(members, rows + 1)], 0)
+        before = np.where((rows > start)[:, None], member_weights[near[:n]], 0)
+        after = np.where((rows + 1 < end)[:, None], member_weights[near[2 * n :]], 0)
         window = present | (before > 0) | (after > 0)
+        # How many sentences of each row's paragraph hold each term, from running counts.
+        held = np.zeros((len(members) + 1, len(terms)))
+        np.cumsum(member_weights > 0, axis=0, out=held[1:])
+        in_paragraph = held[at[4 * n :]] - held[at[3 * n : 4 * n]]
 
-        local_idf = self._local_idf(terms, doc_start, doc_end)
+        in_document = self._count(terms, doc_start, doc_end)
+        local_idf = _idf(doc_end - doc_start, in_document)
         absent_idf = np.log(doc_end - doc_start + 0.5) - math.log(0.5)
         local_total = local_idf @ asked + terms.missing * absent_idf
         rescale = np.divide(local_idf, terms.idf, out=np.zeros_like(local_idf), where=terms.idf > 0)
@@ -227,15 +256,13 @@ class Ranker:
             "local_coverage": _share((present * local_idf) @ asked, local_total),
             "window_coverage": _share(window @ mass, total),
             "previous_bm25": _by_best(before @ q),
-            "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end)),
-            "document_coverage": _share(
-                (self._count(terms, doc_start, doc_end) > 0) @ context, context_total
-            ),
+            "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end, in_paragraph)),
+            "document_coverage": _share((in_document > 0) @ context, context_total),
             "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
             "length": np.log1p(length),
             **self._answer_kind(question, rows),
         }
-        return np.column_stack([columns[name] for name in FEATURES])
+        return np.array([columns[name] for name in FEATURES]).T, present
 
     def _weights(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
         """rows x terms: each term's BM25 weight in each row, 0 where the row lacks the term."""
@@ -248,27 +275,30 @@ class Ranker:
 
     def _count(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """rows x terms: how many passages in [lo, hi) hold each term."""
-        return np.column_stack(
-            [np.searchsorted(p, hi) - np.searchsorted(p, lo) for p in terms.postings]
-        ).reshape(len(lo), len(terms))
+        n, bounds = len(lo), np.concatenate([lo, hi])
+        out = np.empty((n, len(terms)), np.int64)
+        for j, postings in enumerate(terms.postings):
+            found = np.searchsorted(postings, bounds)
+            out[:, j] = found[n:] - found[:n]
+        return out
 
-    def _local_idf(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """rows x terms: each term's idf among the passages of each row's document."""
-        n = (hi - lo)[:, None]
-        df = self._count(terms, lo, hi)
-        return np.maximum(np.log(n - df + 0.5) - np.log(df + 0.5), 0.0)
-
-    def _paragraph_bm25(self, terms: Terms, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """BM25 of each row's paragraph, a term's frequency being the sentences that hold it."""
-        number, first = self.paragraphs
-        paragraphs = len(first) - 1
+    def _paragraph_bm25(
+        self, terms: Terms, start: np.ndarray, end: np.ndarray, tf: np.ndarray
+    ) -> np.ndarray:
+        """BM25 of each row's paragraph [start, end), where `tf` counts the sentences that hold
+        each term."""
+        paragraphs = len(self.paragraphs[1]) - 1
         lengths = self._cumulative_length[end] - self._cumulative_length[start]
         average = self._cumulative_length[-1] / paragraphs
-        df = np.array([1 + np.count_nonzero(np.diff(number[p])) for p in terms.postings])
-        idf = np.maximum(np.log(paragraphs - df + 0.5) - np.log(df + 0.5), 0.0)
-        tf = self._count(terms, start, end)
+        idf = _idf(paragraphs, np.array([self._paragraph_dfs[name] for name in terms.names]))
         norm = PARAGRAPH_K1 * (1 - PARAGRAPH_B + PARAGRAPH_B * lengths / average)
         return (idf * tf * (PARAGRAPH_K1 + 1) / (tf + norm[:, None])) @ terms.query
+
+    def _paragraph_df(self, term: str) -> int:
+        """How many paragraphs hold the term."""
+        column = self.index.vocabulary[term]
+        lo, hi = self.index.indptr[column : column + 2].tolist()
+        return 1 + int(np.count_nonzero(np.diff(self.paragraphs[0][self.index.indices[lo:hi]])))
 
     def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
         """rows x terms: whether each row's document title holds each term."""
@@ -279,33 +309,57 @@ class Ranker:
             out[documents == d] = [name in self._title_terms[d] for name in terms.names]
         return out
 
-    def _text(self, row: int) -> str:
+    def _surface(self, row: int) -> Surface:
         offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
-        return blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8")
+        return Surface.of(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
 
     def _answer_kind(self, question: str, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each sentence says that the question does not (new words, names, numbers), and
         whether it holds what the question word asks for."""
         asked = question_word(question)
         known = set(tokens(question))
-        # One pattern counts a sentence's words that the question has, without a loop per word.
-        repeated = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(known))) + r")\b")
-        columns: dict[str, list[float]] = {name: [] for name in ANSWER_KINDS}
-        for row in rows.tolist():
-            text = self._text(row)
-            folded = fold(text)
-            size = max(len(TOKENIZER.findall(folded)), 1)
-            # A sentence's first word is capitalized whatever it is.
-            names = [m for m in NAME.finditer(text) if m.start() and fold(m[0]) not in known]
-            columns["novelty"].append(1 - len(repeated.findall(folded)) / size if known else 1.0)
-            columns["new_names"].append(len(names) / size)
-            columns["when_date"].append(asked == "when" and bool(DATE.search(text)))
-            columns["count_number"].append(asked == "how many" and self._new_number(text, known))
+        surfaces = [self._surfaces[row] for row in rows.tolist()]
+        columns = {
+            "novelty": [s.novelty(known) for s in surfaces],
+            "new_names": [s.new_names(known) for s in surfaces],
+            "when_date": [asked == "when" and s.has_date for s in surfaces],
+            "count_number": [asked == "how many" and s.new_number(known) for s in surfaces],
+        }
         return {name: np.array(values, float) for name, values in columns.items()}
 
-    @staticmethod
-    def _new_number(text: str, known: set[str]) -> bool:
-        return any(fold(n).replace(",", "") not in known for n in NUMBER.findall(text))
+
+@dataclass(frozen=True)
+class Surface:
+    """A sentence's folded words with their counts, its names and numbers, and if it has a date."""
+
+    words: dict[str, int]
+    size: int
+    names: tuple[str, ...]  # folded, but for the first word, which is capitalized whatever it is
+    numbers: tuple[str, ...]  # folded, without thousands separators
+    has_date: bool
+
+    @classmethod
+    def of(cls, text: str) -> Surface:
+        found = tokens(text)
+        return cls(
+            Counter(found),
+            max(len(found), 1),
+            tuple(fold(m[0]) for m in NAME.finditer(text) if m.start()),
+            tuple(fold(n).replace(",", "") for n in NUMBER.findall(text)),
+            DATE.search(text) is not None,
+        )
+
+    def novelty(self, known: set[str]) -> float:
+        """The share of the sentence's words that the question does not have."""
+        if not known:
+            return 1.0
+        return 1 - sum(map(self.words.get, known, repeat(0))) / self.size
+
+    def new_names(self, known: set[str]) -> float:
+        return (len(self.names) - sum(map(known.__contains__, self.names))) / self.size
+
+    def new_number(self, known: set[str]) -> bool:
+        return any(n not in known for n in self.numbers)
 
 
 ANSWER_KINDS = ("novelty", "new_names", "when_date", "count_number")
@@ -313,13 +367,14 @@ ANSWER_KINDS = ("novelty", "new_names", "when_date", "count_number")
 
 def _members(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Every row, in order, of the paragraphs that span [start, end) for some rows."""
-    starts, first = np.unique(start, return_index=True)
-    return np.concatenate([np.arange(s, e) for s, e in zip(starts, end[first], strict=True)])
+    paragraphs = sorted(set(zip(start.tolist(), end.tolist(), strict=True)))
+    return np.fromiter(chain.from_iterable(range(s, e) for s, e in paragraphs), np.intp)
 
 
-def _position(members: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Where rows are among the members (a row that is not: some valid position)."""
-    return np.minimum(np.searchsorted(members, rows), len(members) - 1)
+def _idf(n: np.ndarray | int, df: np.ndarray) -> np.ndarray:
+    """BM25's idf of terms in df of n passages (or paragraphs), never below zero."""
+    n = np.asarray(n)[..., None] if np.ndim(n) else n
+    return np.maximum(np.log(n - df + 0.5) - np.log(df + 0.5), 0.0)
 
 
 def _share(part: np.ndarray, total: float | np.ndarray) -> np.ndarray:

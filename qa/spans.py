@@ -112,7 +112,7 @@ def answer_span(question: str, sentence: str, analyzer: Analyzer) -> Span | None
 def _head_noun(question: str, analyzer: Analyzer) -> str | None:
     """The term of the noun a `how many X` or `which X` question asks about."""
     match = HEAD_NOUN.search(question)
-    terms = analyzer.terms(match.group(1)) if match else []
+    terms = analyzer.word_terms(match.group(1)) if match else ()
     return terms[0] if terms else None
 
 
@@ -128,7 +128,7 @@ def _with_noun(
     if (
         span.kind in ("name", "place")
         and following
-        and analyzer.terms(following.group(1)) == [noun]
+        and analyzer.word_terms(following.group(1)) == (noun,)
     ):
         end = following.end()
         return Span(sentence[span.start : end], span.start, end, span.kind), True
@@ -146,7 +146,7 @@ def _term_places(sentence: str, asked: set[str], analyzer: Analyzer) -> list[lis
     """For each asked term the sentence holds, the spans of the words that carry it."""
     places: dict[str, list[tuple[int, int]]] = {}
     for m in re.finditer(r"\w+", sentence):
-        terms = analyzer.terms(m.group())
+        terms = analyzer.word_terms(m.group())
         if terms and terms[0] in asked:
             places.setdefault(terms[0], []).append(m.span())
     return list(places.values())
@@ -167,7 +167,7 @@ def _gap(span: Span, start: int, end: int) -> int:
 def _trim(sentence: str, start: int, end: int, kind: str, analyzer: Analyzer) -> Span | None:
     """The candidate without sentence-opening words, a trailing stopword or punctuation."""
     text = sentence[start:end]
-    if kind == "quantity" and " " in text.strip() and not analyzer.terms(text.split()[-1]):
+    if kind == "quantity" and " " in text.strip() and not analyzer.word_terms(text.split()[-1]):
         text = text.rsplit(None, 1)[0]
     if kind in ("place", "name"):
         opener = OPENERS.match(text) if start == 0 else None

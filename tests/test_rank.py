@@ -51,7 +51,27 @@ def test_paragraphs_are_blocks_of_prose_and_single_fields(engine):
 def test_paragraph_members_are_every_row_of_the_rows_paragraphs():
     members = rank._members(np.array([3, 0, 0]), np.array([4, 3, 3]))
     assert members.tolist() == [0, 1, 2, 3]
-    assert rank._position(members, np.array([3, 1, 4])).tolist() == [3, 1, 3]
+
+
+@pytest.mark.parametrize("rows", [list(range(10)), [9, 3, 4, 0, 6, 2]])
+def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, rows):
+    question = "Where does the Alpha river flood the plain?"
+    ranker = engine.ranker
+    terms = ranker.terms(answer.build_query(engine.analyzer, question))
+    rows = np.array(rows)
+    features = ranker.features(terms, question, rows)
+    number, first = ranker.paragraphs
+    start, end = first[number[rows]], first[number[rows] + 1]
+    every = ranker._weights(terms, np.arange(engine.index.size))
+    previous = np.array(
+        [every[r - 1] @ terms.query if r > s else 0.0 for r, s in zip(rows, start, strict=True)]
+    )
+    held = np.array([(every[s:e] > 0).sum(axis=0) for s, e in zip(start, end, strict=True)])
+    paragraph = ranker._paragraph_bm25(terms, start, end, held)
+    column = features[:, rank.FEATURES.index("previous_bm25")]
+    assert column == pytest.approx(previous / previous.max())
+    column = features[:, rank.FEATURES.index("paragraph_bm25")]
+    assert column == pytest.approx(paragraph / paragraph.max())
 
 
 def test_the_paragraph_of_a_retrieved_sentence_joins_the_candidates(engine):
@@ -75,7 +95,7 @@ def test_the_ranking_is_a_distribution_best_first_with_matched_terms(engine):
     assert ranking.probabilities.sum() == pytest.approx(1.0)
     assert (np.diff(ranking.probabilities) <= 0).all()
     assert texts(engine, ranking.rows[:1]) == ["In 1901 the Alpha flooded the plain."]
-    assert set(ranking.matched[0]) == {"alpha", "flood", "plain"}
+    assert set(ranking.matched(0)) == {"alpha", "flood", "plain"}
     assert ranking.support == pytest.approx(1.0)
 
 
