@@ -246,12 +246,12 @@ class Engine:
 
     @cached_property
     def aliases(self) -> AliasTable:
-        groups = aliases.from_json(store.read_words(self.version_dir, store.ALIASES))
+        groups = aliases.from_json(store.read_aliases(self.version_dir))
         return AliasTable(groups, self.analyzer, self.index.document_frequency)
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        return Lexicon.from_json(store.read_words(self.version_dir, store.LEXICON))
+        return Lexicon.load(self.version_dir)
 
     def passage(self, passage_id: str) -> Passage:
         """The passage of an id such as `al-hasakah-city-offensive:12`; KeyError if unknown."""
@@ -291,6 +291,16 @@ class Engine:
             "sections": document.sections,
             "passages": passages,
         }
+
+    def warm(self) -> None:
+        """Makes now what questions need (paragraphs, aliases, spellings), by asking some.
+
+        Under gunicorn this runs before the workers are forked: they share one copy of it all
+        instead of each making its own at its first question.
+        """
+        self.suggestions()
+        if self.corpus.documents:
+            self.ask(self.corpus.documents[0].title)
 
     def suggestions(self, n: int = 4) -> list[str]:
         """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""
@@ -355,14 +365,14 @@ def _without_article(name: str) -> str:
     return re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
 
 
-def _words(corpus: Corpus) -> dict[str, object]:
-    """The aliases the corpus defines and the lexicon of its spellings, as saved JSON."""
+def _words(corpus: Corpus) -> store.Words:
+    """The aliases the corpus defines and the lexicon of its spellings."""
     text = corpus.table.joined_text()
     titles = "\n".join(d.title for d in corpus.documents)
-    return {
-        store.ALIASES: aliases.as_json(aliases.mine_table(corpus.table, text)),
-        store.LEXICON: Lexicon.build([text, titles]).as_json(),
-    }
+    return store.Words(
+        aliases.as_json(aliases.mine_table(corpus.table, text)),
+        Lexicon.build([text, titles]),
+    )
 
 
 def indexed_terms(analyzer: Analyzer, passage: Passage, title: str) -> list[str]:

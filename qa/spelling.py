@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
 
+import numpy as np
+
+from qa import arrays
 from qa.analyze import fold, stopwords
+from qa.index import Vocabulary
 
 # A written word with its hyphenated parts (`Al-Hasakah`), as the corpus spells it.
 WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
@@ -20,6 +25,20 @@ NAME_SIMILARITY = 0.74
 WORD_SIMILARITY = 0.85
 # The best match is clear when no other corpus word comes this close to it.
 CLEAR_MARGIN = 0.06
+PREFIX = "lexicon-"
+ARRAYS = (
+    "hashes",
+    "offsets",
+    "terms",
+    "spelling-text",
+    "spelling-offsets",
+    "shapes",
+    "shape-counts",
+    "shape-text",
+    "shape-offsets",
+)
+# Ends each word in the arrays of strings; folded words never hold a line break.
+SEPARATOR = "\n"
 
 
 @dataclass(frozen=True)
@@ -36,16 +55,18 @@ class Suggestion:
 
 
 class Lexicon:
-    """Every word of the corpus, folded, with how the corpus most often writes it."""
+    """Every word of the corpus, folded, with its count and how the corpus most often writes it.
 
-    def __init__(self, spellings: dict[str, str], counts: dict[str, int]) -> None:
-        self.spellings = spellings
-        self.counts = counts
-        # Candidates are looked up by initial and length, so a large corpus's lexicon is not
-        # scanned whole for every unknown word.
-        self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in counts:
-            self._by_shape[word[0], len(word)].append(word)
+    It is held in arrays, saved with the index and memory-mapped like it: a large corpus has a
+    million words, which as Python strings in dicts would cost every worker its own 160 MB.
+    Words are looked up in a Vocabulary; for misspellings, candidates are the words of the same
+    initial and about the same length, kept one after the other in `shape-text`.
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.arrays = dict(arrays)
+        a = self.arrays
+        self._words = Vocabulary(a["hashes"], a["offsets"], a["terms"])
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
@@ -60,7 +81,53 @@ class Lexicon:
                 counts[part] += n
                 written[part][unit] += n
         spellings = {word: forms.most_common(1)[0][0] for word, forms in written.items()}
-        return cls(spellings, dict(counts))
+        return cls.of(spellings, counts)
+
+    @classmethod
+    def of(cls, spellings: Mapping[str, str], counts: Mapping[str, int]) -> Lexicon:
+        """The lexicon of folded words with their counts and the spelling of each."""
+        vocabulary, column = Vocabulary.build(list(counts))
+        by_column = [""] * len(column)
+        for word, c in zip(counts, column.tolist(), strict=True):
+            by_column[c] = word
+        by_shape = sorted(counts, key=_shape)
+        return cls(
+            {
+                "hashes": vocabulary.hashes,
+                "offsets": vocabulary.offsets,
+                "terms": vocabulary.terms,
+                **_strings("spelling", [spellings[w] for w in by_column]),
+                "shapes": np.array([_shape(w) for w in by_shape], np.int64),
+                "shape-counts": np.array([counts[w] for w in by_shape], np.int64),
+                **_strings("shape", by_shape),
+            }
+        )
+
+    def save(self, folder: Path) -> list[str]:
+        """Writes the arrays as .npy files and returns their names."""
+        return arrays.save(folder, {PREFIX + name: self.arrays[name] for name in ARRAYS})
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexicon:
+        """The saved lexicon, memory-mapped; ValueError or OSError when it is damaged."""
+        loaded = arrays.load(folder, [PREFIX + name for name in ARRAYS])
+        lexicon = cls({name: loaded[PREFIX + name] for name in ARRAYS})
+        a, n = lexicon.arrays, len(lexicon._words)
+        if not (
+            len(a["spelling-offsets"]) == len(a["shape-offsets"]) == n + 1
+            and len(a["shapes"]) == len(a["shape-counts"]) == n
+            and a["spelling-offsets"][-1] == len(a["spelling-text"])
+            and a["shape-offsets"][-1] == len(a["shape-text"])
+        ):
+            raise ValueError("lexicon arrays disagree")
+        return lexicon
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._words
+
+    def spelling(self, word: str) -> str:
+        """How the corpus most often writes a word of the lexicon."""
+        return _string(self.arrays, "spelling", self._words[word])
 
     def suggestions(
         self, question: str, known: Callable[[str], bool] = lambda word: False
@@ -81,14 +148,11 @@ class Lexicon:
 
     def _suggest(self, written: str, is_name: bool) -> Suggestion | None:
         word = fold(written).replace("’", "'")
-        if len(word) < MIN_LENGTH or word in self.counts or word in stopwords():
+        if len(word) < MIN_LENGTH or word in self._words or word in stopwords():
             return None
         floor = NAME_SIMILARITY if is_name else WORD_SIMILARITY
         scored = sorted(
-            (
-                (self._similarity(word, other), self.counts[other], other)
-                for other in self._near(word)
-            ),
+            ((self._similarity(word, other), count, other) for other, count in self._near(word)),
             reverse=True,
         )
         if not scored or scored[0][0] < floor:
@@ -96,24 +160,41 @@ class Lexicon:
         best_score, _, best = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         clear = best_score - runner_up >= CLEAR_MARGIN
-        return Suggestion(written, self.spellings[best], best, clear)
+        return Suggestion(written, self.spelling(best), best, clear)
 
-    def _near(self, word: str) -> list[str]:
-        """Corpus words that could be a misspelling's target: same initial, similar length."""
-        lengths = range(len(word) - MAX_LENGTH_CHANGE, len(word) + MAX_LENGTH_CHANGE + 1)
-        return [w for n in lengths for w in self._by_shape.get((word[0], n), ())]
+    def _near(self, word: str) -> Iterator[tuple[str, int]]:
+        """Corpus words, with their counts, that could be a misspelling's target: same initial,
+        similar length."""
+        a, n = self.arrays, len(word)
+        lo = int(np.searchsorted(a["shapes"], _shape(word, n - MAX_LENGTH_CHANGE), "left"))
+        hi = int(np.searchsorted(a["shapes"], _shape(word, n + MAX_LENGTH_CHANGE), "right"))
+        start, end = a["shape-offsets"][[lo, hi]].tolist()
+        words = a["shape-text"][start:end].tobytes().decode("utf-8").split(SEPARATOR)[:-1]
+        return zip(words, a["shape-counts"][lo:hi].tolist(), strict=True)
 
     @staticmethod
     def _similarity(a: str, b: str) -> float:
         matcher = SequenceMatcher(None, a, b, autojunk=False)
         return matcher.ratio() if matcher.quick_ratio() >= NAME_SIMILARITY else 0.0
 
-    def as_json(self) -> dict:
-        return {"spellings": self.spellings, "counts": self.counts}
 
-    @classmethod
-    def from_json(cls, data: dict) -> Lexicon:
-        return cls(dict(data["spellings"]), {k: int(v) for k, v in data["counts"].items()})
+def _shape(word: str, length: int | None = None) -> int:
+    """A key that orders words by initial, then length (that of `word`, or `length`)."""
+    length = len(word) if length is None else length
+    return ord(word[0]) << 32 | max(0, min(length, (1 << 32) - 1))
+
+
+def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
+    """`<name>-text`, the strings' UTF-8 bytes each ended by SEPARATOR, and `<name>-offsets`."""
+    encoded = [(s + SEPARATOR).encode() for s in strings]
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+    return {f"{name}-text": np.frombuffer(b"".join(encoded), np.uint8), f"{name}-offsets": offsets}
+
+
+def _string(a: Mapping[str, np.ndarray], name: str, i: int) -> str:
+    start, end = a[f"{name}-offsets"][i : i + 2].tolist()
+    return a[f"{name}-text"][start : end - len(SEPARATOR)].tobytes().decode("utf-8")
 
 
 def apply(question: str, suggestions: list[Suggestion]) -> str:

@@ -20,28 +20,27 @@ import json
 import os
 import shutil
 import weakref
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from qa import index as bm25
-from qa import passages
+from qa import passages, spelling
 from qa.corpus import Corpus, Document, Skipped, cpus
 from qa.index import BM25Index
 from qa.passages import PassageTable
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 3
+FORMAT = 4
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
-# What the corpus says of its own words: the aliases it defines, how it spells its words.
+# The aliases the corpus defines (how it spells its words is in the lexicon's arrays).
 ALIASES = "aliases.json"
-LEXICON = "lexicon.json"
 FILES = (
     [f"{bm25.PREFIX}{name}.npy" for name in bm25.ARRAYS]
     + [f"{passages.PREFIX}{name}.npy" for name in passages.COLUMNS]
-    + [CORPUS, ALIASES, LEXICON]
+    + [f"{spelling.PREFIX}{name}.npy" for name in spelling.ARRAYS]
+    + [CORPUS, ALIASES]
 )
 POINTER = "current"
 VERSION = "v-"
@@ -63,7 +62,15 @@ class Saved:
     folder: Path
 
 
-def save(folder: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, object]) -> Path:
+@dataclasses.dataclass(frozen=True)
+class Words:
+    """What the corpus says of its own words: the aliases it defines (JSON), how it spells."""
+
+    aliases: object
+    lexicon: spelling.Lexicon
+
+
+def save(folder: Path, corpus: Corpus, index: BM25Index, words: Words) -> Path:
     """Writes a new version of the index, checks it and makes it current; returns its folder.
 
     The corpus's fingerprint goes in the manifest; `words` holds the JSON of ALIASES and
@@ -139,7 +146,7 @@ def _load(folder: Path, fingerprint: str | None) -> tuple[Corpus, BM25Index]:
     return Corpus(documents, skipped, table, manifest.get("fingerprint", "")), index
 
 
-def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, object]) -> None:
+def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Words) -> None:
     """The index's files, the manifest last: a folder without one is not a whole index."""
     index.save(staging)
     corpus.table.save(staging)
@@ -151,8 +158,8 @@ def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, 
         json.dumps({"documents": documents, "strings": corpus.table.strings}, ensure_ascii=False),
         "utf-8",
     )
-    for name in (ALIASES, LEXICON):
-        (staging / name).write_text(json.dumps(words[name], ensure_ascii=False), "utf-8")
+    (staging / ALIASES).write_text(json.dumps(words.aliases, ensure_ascii=False), "utf-8")
+    words.lexicon.save(staging)
     manifest = {
         "format": FORMAT,
         "fingerprint": corpus.fingerprint,
@@ -229,9 +236,9 @@ def _alive(pid: str) -> bool:
     return True
 
 
-def read_words(folder: Path, name: str) -> object:
-    """ALIASES or LEXICON of a loaded (so checked) index."""
-    return json.loads((folder / name).read_text("utf-8"))
+def read_aliases(folder: Path) -> object:
+    """The ALIASES of a loaded (so checked) index."""
+    return json.loads((folder / ALIASES).read_text("utf-8"))
 
 
 def _manifest(folder: Path) -> dict:

@@ -37,9 +37,12 @@ def test_right_words_are_not_corrected(lexicon, question):
     assert lexicon.suggestions(question) == []
 
 
-def test_lexicon_round_trips_through_json(lexicon):
-    again = Lexicon.from_json(lexicon.as_json())
+def test_lexicon_round_trips_through_its_saved_arrays(lexicon, tmp_path):
+    lexicon.save(tmp_path)
+    again = Lexicon.load(tmp_path)
     assert again.suggestions("Hasakeh offensive") == lexicon.suggestions("Hasakeh offensive")
+    assert again.suggestions("Hasakeh offensive") != []
+    assert again.spelling("hasakah") == "Al-Hasakah"
 
 
 def test_a_clear_misspelling_is_searched_for_and_said(engine):
