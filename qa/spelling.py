@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import arrays
+from qa import arrays, processes
 from qa.analyze import fold, stopwords
 from qa.index import Vocabulary
 
@@ -37,6 +37,9 @@ ARRAYS = (
     "shape-text",
     "shape-offsets",
 )
+# Below this much text, counting words in other processes costs more than it saves.
+PARALLEL_CHARS = 4 << 20
+PIECE_CHARS = 1 << 20
 # Ends each word in the arrays of strings; folded words never hold a line break.
 SEPARATOR = "\n"
 
@@ -70,34 +73,39 @@ class Lexicon:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
-        units: Counter[str] = Counter()
-        for text in texts:
-            units.update(WORD.findall(text))
+        units = _written_words(list(texts))
         counts: Counter[str] = Counter()
-        written: dict[str, Counter[str]] = defaultdict(Counter)
-        # Each distinct written word is folded once, however often the corpus uses it.
+        spellings: dict[str, str] = {}
+        most: dict[str, int] = {}  # how often the spelling chosen so far is used
+        # Each distinct written word is folded once, however often the corpus uses it. Of the
+        # spellings used equally often, the one the corpus uses first is kept.
         for unit, n in units.items():
             for part in fold(unit).split("-"):
                 counts[part] += n
-                written[part][unit] += n
-        spellings = {word: forms.most_common(1)[0][0] for word, forms in written.items()}
+                if n > most.get(part, 0):
+                    most[part], spellings[part] = n, unit
         return cls.of(spellings, counts)
 
     @classmethod
     def of(cls, spellings: Mapping[str, str], counts: Mapping[str, int]) -> Lexicon:
         """The lexicon of folded words with their counts and the spelling of each."""
-        vocabulary, column = Vocabulary.build(list(counts))
-        by_column = [""] * len(column)
-        for word, c in zip(counts, column.tolist(), strict=True):
+        words = list(counts)
+        vocabulary, column = Vocabulary.build(words)
+        by_column = [""] * len(words)
+        for word, c in zip(words, column.tolist(), strict=True):
             by_column[c] = word
-        by_shape = sorted(counts, key=_shape)
+        # Each word's _shape, for all at once.
+        initials = np.fromiter((ord(w[0]) for w in words), np.int64, len(words))
+        shapes = initials << 32 | np.fromiter(map(len, words), np.int64, len(words))
+        order = np.argsort(shapes, kind="stable")
+        by_shape = [words[i] for i in order.tolist()]
         return cls(
             {
                 "hashes": vocabulary.hashes,
                 "offsets": vocabulary.offsets,
                 "terms": vocabulary.terms,
                 **_strings("spelling", [spellings[w] for w in by_column]),
-                "shapes": np.array([_shape(w) for w in by_shape], np.int64),
+                "shapes": shapes[order],
                 "shape-counts": np.array([counts[w] for w in by_shape], np.int64),
                 **_strings("shape", by_shape),
             }
@@ -166,8 +174,8 @@ class Lexicon:
         """Corpus words, with their counts, that could be a misspelling's target: same initial,
         similar length."""
         a, n = self.arrays, len(word)
-        lo = int(np.searchsorted(a["shapes"], _shape(word, n - MAX_LENGTH_CHANGE), "left"))
-        hi = int(np.searchsorted(a["shapes"], _shape(word, n + MAX_LENGTH_CHANGE), "right"))
+        lo = int(np.searchsorted(a["shapes"], _shape(word[0], n - MAX_LENGTH_CHANGE), "left"))
+        hi = int(np.searchsorted(a["shapes"], _shape(word[0], n + MAX_LENGTH_CHANGE), "right"))
         start, end = a["shape-offsets"][[lo, hi]].tolist()
         words = a["shape-text"][start:end].tobytes().decode("utf-8").split(SEPARATOR)[:-1]
         return zip(words, a["shape-counts"][lo:hi].tolist(), strict=True)
@@ -178,10 +186,43 @@ class Lexicon:
         return matcher.ratio() if matcher.quick_ratio() >= NAME_SIMILARITY else 0.0
 
 
-def _shape(word: str, length: int | None = None) -> int:
-    """A key that orders words by initial, then length (that of `word`, or `length`)."""
-    length = len(word) if length is None else length
-    return ord(word[0]) << 32 | max(0, min(length, (1 << 32) - 1))
+def _written_words(texts: list[str]) -> Counter[str]:
+    """How often each written word occurs in the texts; a large corpus is read on every CPU."""
+    pieces = [piece for text in texts for piece in _pieces(text, PIECE_CHARS)]
+    if sum(map(len, pieces)) < PARALLEL_CHARS:
+        return _count_words(pieces)
+    # Consecutive pieces go to the processes in one group per CPU: few counters come back, and
+    # joined in order, they hold the words in the order the corpus first uses them.
+    size = -(-len(pieces) // processes.cpus())
+    counted = processes.fork_map(
+        _count_words, [pieces[i : i + size] for i in range(0, len(pieces), size)]
+    )
+    total = counted[0]
+    for counter in counted[1:]:
+        total.update(counter)
+    return total
+
+
+def _count_words(pieces: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for piece in pieces:
+        counts.update(WORD.findall(piece))
+    return counts
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    """The text in pieces of about `size` characters, cut at line breaks (never in a word)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _shape(initial: str, length: int) -> int:
+    """A key that orders words by initial, then length."""
+    return ord(initial) << 32 | max(0, length)
 
 
 def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
