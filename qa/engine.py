@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -19,6 +20,7 @@ from qa import aliases, answer, conversation, spans, spelling, store
 from qa.aliases import AliasTable
 from qa.analyze import Analyzer
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
+from qa.forks import Forked
 from qa.index import BM25Index
 from qa.rank import Ranker
 from qa.spelling import Lexicon
@@ -116,9 +118,10 @@ class Engine:
         if corpus.fingerprint != digest:
             # The index records the files as read, so the next start sees what changed since.
             log.warning("files of %s changed while they were being indexed", corpus_path)
+        words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
         index = BM25Index().index_counts(counts)
         try:
-            version = store.save(index_path, corpus, index, _words(corpus))
+            version = store.save(index_path, corpus, index, words.result())
         except OSError as exc:
             raise IndexNotSaved(
                 f"the index at {index_path} has to be built ({why}) but cannot be saved: {exc}"
@@ -352,14 +355,13 @@ def _without_article(name: str) -> str:
     return re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
 
 
-def _words(corpus: Corpus) -> dict[str, object]:
-    """The aliases the corpus defines and the lexicon of its spellings, as saved JSON."""
-    text = corpus.table.joined_text()
-    titles = "\n".join(d.title for d in corpus.documents)
-    return {
-        store.ALIASES: aliases.as_json(aliases.mine_table(corpus.table, text)),
-        store.LEXICON: Lexicon.build([text, titles]).as_json(),
+def _words(corpus: Corpus) -> dict[str, str]:
+    """The aliases the corpus defines and the lexicon of its spellings, as saved JSON text."""
+    words = {
+        store.ALIASES: aliases.as_json(aliases.mine_table(corpus.table)),
+        store.LEXICON: Lexicon.of_words(corpus.words).as_json(),
     }
+    return {name: json.dumps(value, ensure_ascii=False) for name, value in words.items()}
 
 
 def indexed_terms(analyzer: Analyzer, passage: Passage, title: str) -> list[str]:

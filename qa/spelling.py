@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+import numpy as np
+
 from qa.analyze import fold, stopwords
+from qa.codes import by_first_use
 
 # A written word with its hyphenated parts (`Al-Hasakah`), as the corpus spells it.
 WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
@@ -49,18 +52,39 @@ class Lexicon:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
-        units: Counter[str] = Counter()
-        for text in texts:
-            units.update(WORD.findall(text))
-        counts: Counter[str] = Counter()
-        written: dict[str, Counter[str]] = defaultdict(Counter)
-        # Each distinct written word is folded once, however often the corpus uses it.
-        for unit, n in units.items():
-            for part in fold(unit).split("-"):
-                counts[part] += n
-                written[part][unit] += n
-        spellings = {word: forms.most_common(1)[0][0] for word, forms in written.items()}
-        return cls(spellings, dict(counts))
+        return cls.of_words(written_words(texts))
+
+    @classmethod
+    def of_words(cls, written: Mapping[str, int]) -> Lexicon:
+        """The lexicon of written words (see written_words) and how often each is written.
+
+        A written word's parts, folded (`al` and `hasakah` of `Al-Hasakah`), count as often as it
+        is written; a part's spelling is the written word that writes it most, the first on a tie.
+        Words are in order of first use. Computed with arrays: a corpus writes a million words.
+        """
+        if not written:
+            return cls({}, {})
+        units = list(written)
+        uses = np.fromiter(written.values(), np.int64, len(units))
+        # Each distinct written word is folded once, however often the corpus uses it, and all
+        # at once: folding goes character by character, and no word holds a line break.
+        folded = fold("\n".join(units))
+        words, part = by_first_use(folded.replace("-", "\n").split("\n"))
+        # A part's unit is told by the line breaks among the separators (hyphens too) before it.
+        separators = np.frombuffer(folded.encode("utf-32-le"), np.uint32)
+        separators = separators[(separators == ord("\n")) | (separators == ord("-"))]
+        unit = np.concatenate([[0], np.cumsum(separators == ord("\n"))])
+        # A unit may write a part twice (`Al-Al`): one pair of each, sorted by part, then unit.
+        pairs, inverse = np.unique(part * len(units) + unit, return_inverse=True)
+        pair_part, pair_unit = np.divmod(pairs, len(units))
+        times = np.bincount(inverse.ravel()) * uses[pair_unit]
+        counts = np.zeros(len(words), np.int64)
+        np.add.at(counts, pair_part, times)
+        # Each part's pairs, the most written first, then the earliest unit: the first is its own.
+        order = np.lexsort((pair_unit, -times, pair_part))
+        best = order[np.searchsorted(pair_part[order], np.arange(len(words)))]
+        spellings = dict(zip(words, [units[u] for u in pair_unit[best].tolist()], strict=True))
+        return cls(spellings, dict(zip(words, counts.tolist(), strict=True)))
 
     def suggestions(
         self, question: str, known: Callable[[str], bool] = lambda word: False
@@ -114,6 +138,14 @@ class Lexicon:
     @classmethod
     def from_json(cls, data: dict) -> Lexicon:
         return cls(dict(data["spellings"]), {k: int(v) for k, v in data["counts"].items()})
+
+
+def written_words(texts: Iterable[str]) -> Counter[str]:
+    """How often the texts write each word (see WORD), in order of first use."""
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(WORD.findall(text))
+    return words
 
 
 def apply(question: str, suggestions: list[Suggestion]) -> str:

@@ -63,10 +63,10 @@ class Saved:
     folder: Path
 
 
-def save(folder: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, object]) -> Path:
+def save(folder: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, str]) -> Path:
     """Writes a new version of the index, checks it and makes it current; returns its folder.
 
-    The corpus's fingerprint goes in the manifest; `words` holds the JSON of ALIASES and
+    The corpus's fingerprint goes in the manifest; `words` holds the JSON text of ALIASES and
     LEXICON. A crash at any moment leaves the current version as it was.
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def _load(folder: Path, fingerprint: str | None) -> tuple[Corpus, BM25Index]:
     return Corpus(documents, skipped, table, manifest.get("fingerprint", "")), index
 
 
-def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, object]) -> None:
+def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, str]) -> None:
     """The index's files, the manifest last: a folder without one is not a whole index."""
     index.save(staging)
     corpus.table.save(staging)
@@ -152,7 +152,7 @@ def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Mapping[str, 
         "utf-8",
     )
     for name in (ALIASES, LEXICON):
-        (staging / name).write_text(json.dumps(words[name], ensure_ascii=False), "utf-8")
+        (staging / name).write_text(words[name], "utf-8")
     manifest = {
         "format": FORMAT,
         "fingerprint": corpus.fingerprint,
