@@ -10,8 +10,8 @@ import hashlib
 import multiprocessing
 import os
 import re
-import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,10 +19,13 @@ from functools import cache
 from pathlib import Path
 
 from qa.analyze import Analyzer
-from qa.index import TermCounts
+from qa.codes import Coder, Tally, Total
+from qa.forks import can_fork
+from qa.index import JoinedCounts, TermCounts
 from qa.parse import Block, parse_document
 from qa.passages import Passage, PassageTable
 from qa.sentences import CITATION, split_sentences, strip_citations
+from qa.spelling import WORD, written_words
 
 TEXT_SUFFIXES = {".txt", ".md"}
 CHUNK_BYTES = 1 << 20
@@ -61,6 +64,9 @@ class Corpus:
     table: PassageTable  # every passage, in document order; each document's passages view it
     # The fingerprint of the files as they were read, which may differ from the folder's now.
     fingerprint: str = ""
+    # How often the passages, then the titles, write each word (see spelling.written_words),
+    # as the lexicon counts them; known when the files are read, not when an index is loaded.
+    words: Counter[str] = field(default_factory=Counter)
 
     def passages(self) -> Iterator[Passage]:
         return iter(self.table)
@@ -141,7 +147,8 @@ def read_and_count(
     documents: list[Document] = []
     skipped: list[Skipped] = []
     tables: list[PassageTable] = []
-    counts: list[TermCounts] = []
+    # Joined as the chunks come, while the workers read on.
+    counts, words = JoinedCounts(), Total()
     digests: list[bytes] = []
     used_ids: set[str] = set()
     done = 0
@@ -160,12 +167,15 @@ def read_and_count(
             used_ids.add(entry.id)
             documents.append(entry)
         tables.append(chunk.table)
-        counts.append(chunk.counts)
+        counts.add(chunk.counts)
+        words.add(chunk.words)
     table = PassageTable.concat(tables, [d.id for d in documents])
     for number, document in enumerate(documents):
         document.passages = table.document(number)
     digest = _fingerprint_of(folder, files, digests)
-    return Corpus(documents, skipped, table, digest), TermCounts.concat(counts)
+    written = words.counter()
+    written.update(written_words(d.title for d in documents))
+    return Corpus(documents, skipped, table, digest, written), counts.counts()
 
 
 @dataclass
@@ -173,14 +183,15 @@ class _Chunk:
     """What a worker gives back for some files, in file order.
 
     Each file is a document (without its passages) or the reason it was skipped, and the digest
-    of the content read (see fingerprint); the documents' passages and term counts come in
-    compact arrays, which pass between processes cheaply.
+    of the content read (see fingerprint); the documents' passages, term counts and written words
+    come in compact arrays, which pass between processes cheaply.
     """
 
     entries: list[Document | Skipped]
     digests: list[bytes]
     table: PassageTable
     counts: TermCounts
+    words: Tally
 
 
 Task = tuple[Path, list[Path], TermsOf | None]
@@ -207,10 +218,7 @@ def _size(path: Path) -> int:
 
 
 def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
-    # Forking is safe only while this process runs a single thread (a lock held by another
-    # thread would stay locked in the child forever), and possible only where there is fork.
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if not forkable or threading.active_count() > 1 or len(chunks) < 2:
+    if not can_fork() or len(chunks) < 2:
         return 1
     if requested is not None:
         return requested
@@ -219,28 +227,39 @@ def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
     return cpus()
 
 
+@dataclass
+class _Reader:
+    """What a process reads its chunks with, from chunk to chunk: stems it memoized, and the
+    coders that number its terms and words (see qa.codes)."""
+
+    analyzer: Analyzer = field(default_factory=Analyzer)
+    terms: Coder = field(default_factory=Coder)
+    words: Coder = field(default_factory=Coder)
+
+
 def _read_chunks(tasks: list[Task], workers: int) -> Iterator[_Chunk]:
     """The chunks read, in order: here, or by forked worker processes."""
     if workers <= 1:
-        analyzer = Analyzer()
+        reader = _Reader()
         for task in tasks:
-            yield _read_chunk(task, analyzer)
+            yield _read_chunk(task, reader)
         return
     with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap(_read_chunk_in_worker, tasks)
+        # One task at a time, so that each worker reads its chunks in order (see qa.codes).
+        yield from pool.imap(_read_chunk_in_worker, tasks, chunksize=1)
 
 
 @cache
-def _worker_analyzer() -> Analyzer:
-    """The analyzer of a worker process, whose memoized stems serve all its chunks."""
-    return Analyzer()
+def _worker_reader(pid: int) -> _Reader:
+    """The reader of worker process `pid`; keyed by the pid, it is never a forked parent's."""
+    return _Reader()
 
 
 def _read_chunk_in_worker(task: Task) -> _Chunk:
-    return _read_chunk(task, _worker_analyzer())
+    return _read_chunk(task, _worker_reader(os.getpid()))
 
 
-def _read_chunk(task: Task, analyzer: Analyzer) -> _Chunk:
+def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
     folder, paths, terms_of = task
     entries: list[Document | Skipped] = []
     digests: list[bytes] = []
@@ -253,10 +272,17 @@ def _read_chunk(task: Task, analyzer: Analyzer) -> _Chunk:
             documents.append(entry)
             entry = Document(entry.id, entry.title, entry.path, entry.sections)
         entries.append(entry)
-    terms = (
-        (terms_of(analyzer, p, d.title) for d in documents for p in d.passages) if terms_of else ()
+    passages = [(p, d.title) for d in documents for p in d.passages]
+    terms = (terms_of(reader.analyzer, p, title) for p, title in passages) if terms_of else ()
+    # A line per passage, so that no word spans two.
+    words = WORD.findall("\n".join(p.text for p, _ in passages))
+    return _Chunk(
+        entries,
+        digests,
+        PassageTable.from_documents(documents),
+        TermCounts.of(terms, reader.terms),
+        Tally.of(words, reader.words),
     )
-    return _Chunk(entries, digests, PassageTable.from_documents(documents), TermCounts.of(terms))
 
 
 def _read_document(folder: Path, path: Path, content: bytes | OSError) -> Document | Skipped:

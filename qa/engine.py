@@ -19,6 +19,7 @@ from qa import aliases, answer, conversation, spans, spelling, store
 from qa.aliases import AliasTable
 from qa.analyze import Analyzer
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
+from qa.forks import Forked
 from qa.index import BM25Index
 from qa.memo import Memo
 from qa.rank import Ranker
@@ -120,9 +121,10 @@ class Engine:
         if corpus.fingerprint != digest:
             # The index records the files as read, so the next start sees what changed since.
             log.warning("files of %s changed while they were being indexed", corpus_path)
+        words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
         index = BM25Index().index_counts(counts)
         try:
-            version = store.save(index_path, corpus, index, _words(corpus))
+            version = store.save(index_path, corpus, index, words.result())
         except OSError as exc:
             raise IndexNotSaved(
                 f"the index at {index_path} has to be built ({why}) but cannot be saved: {exc}"
@@ -367,11 +369,8 @@ def _without_article(name: str) -> str:
 
 def _words(corpus: Corpus) -> store.Words:
     """The aliases the corpus defines and the lexicon of its spellings."""
-    text = corpus.table.joined_text()
-    titles = "\n".join(d.title for d in corpus.documents)
     return store.Words(
-        aliases.as_json(aliases.mine_table(corpus.table, text)),
-        Lexicon.build([text, titles]),
+        aliases.as_json(aliases.mine_table(corpus.table)), Lexicon.of_words(corpus.words)
     )
 
 

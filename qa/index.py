@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from qa import arrays
+from qa.codes import Coder, Decoder, NewStrings, by_first_use
 from qa.memo import Memo
 
 PREFIX = "bm25-"
@@ -29,57 +30,85 @@ LOOKUPS = 4096
 ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
+# TermCounts' arrays, in the order it takes them.
+COLUMNS = ("lengths", "distinct", "term_ids", "counts")
 
 
 class TermCounts:
-    """Each passage's distinct terms and their counts, in compact arrays: what BM25 needs."""
+    """Each passage's distinct terms and their counts, in compact arrays: what BM25 needs.
+
+    A Coder numbers the terms: `numbering` names it and holds the terms it numbered first in
+    these passages. Counts made at once (`of` without a coder, `concat`) number from 0, so their
+    `terms` are all their terms; a chunk read by a worker tells only the terms new to its coder.
+    """
 
     def __init__(
         self,
-        terms: list[str],
+        numbering: NewStrings,
         lengths: np.ndarray,
         distinct: np.ndarray,
         term_ids: np.ndarray,
         counts: np.ndarray,
     ) -> None:
-        self.terms = terms  # the distinct terms, which term_ids index
+        self.numbering = numbering
+        self.terms = numbering.strings  # the terms numbered from numbering.first on
         self.lengths = lengths  # terms per passage
         self.distinct = distinct  # distinct terms per passage
         self.term_ids = term_ids  # each passage's distinct terms, passage after passage
         self.counts = counts  # how often each of those is in its passage
 
     @classmethod
-    def of(cls, corpus: Iterable[list[str]]) -> TermCounts:
-        """The counts of passages given as lists of terms."""
-        ids: dict[str, int] = {}
-        flat, lengths = array("i"), array("i")
+    def of(cls, corpus: Iterable[list[str]], coder: Coder | None = None) -> TermCounts:
+        """The counts of passages given as lists of terms, numbered by `coder` (a new one)."""
+        flat: list[str] = []
+        lengths = array("i")
         for terms in corpus:
-            flat.extend([ids.setdefault(t, len(ids)) for t in terms])
+            flat += terms
             lengths.append(len(terms))
-        n, v = len(lengths), max(len(ids), 1)
+        # Counted with numbers of these passages' own, by first use here, so a passage's terms
+        # come in the same order whichever coder numbered the passages before.
+        distinct_terms, ids = by_first_use(flat)
+        n, v = len(lengths), max(len(distinct_terms), 1)
         per_passage = np.frombuffer(lengths, np.intc)
         rows = np.repeat(np.arange(n, dtype=np.int64), per_passage)
         # One sort counts every (passage, term) pair at once, instead of a Counter per passage.
-        pairs, counts = np.unique(rows * v + np.frombuffer(flat, np.intc), return_counts=True)
+        pairs, counts = np.unique(rows * v + ids, return_counts=True)
         rows, term_ids = np.divmod(pairs, v)
         distinct = np.bincount(rows, minlength=n)
-        return cls(list(ids), *_int32(per_passage, distinct, term_ids, counts))
+        coder = Coder() if coder is None else coder
+        numbers = coder.numbers(distinct_terms)
+        return cls(coder.new_strings(), *_int32(per_passage, distinct, numbers[term_ids], counts))
 
     @classmethod
-    def concat(cls, parts: Sequence[TermCounts]) -> TermCounts:
-        """The parts' passages one after the other, in one vocabulary."""
-        parts = parts or [cls.of([])]
-        ids: dict[str, int] = {}
-        term_ids = []
+    def concat(cls, parts: Iterable[TermCounts]) -> TermCounts:
+        """The parts' passages one after the other, in one numbering of their terms."""
+        joined = JoinedCounts()
         for part in parts:
-            remap = np.array([ids.setdefault(t, len(ids)) for t in part.terms], np.int32)
-            term_ids.append(remap[part.term_ids])
-        return cls(
-            list(ids),
-            np.concatenate([p.lengths for p in parts]),
-            np.concatenate([p.distinct for p in parts]),
-            np.concatenate(term_ids),
-            np.concatenate([p.counts for p in parts]),
+            joined.add(part)
+        return joined.counts()
+
+
+class JoinedCounts:
+    """Term counts joined part after part as they come, in one numbering of their terms.
+
+    Parts numbered by one coder come in the order it numbered them (see qa.codes).
+    """
+
+    def __init__(self) -> None:
+        self._decoder = Decoder()
+        self._parts = [TermCounts.of([])]
+
+    def add(self, part: TermCounts) -> None:
+        term_ids = self._decoder.decode(part.numbering)[part.term_ids]
+        self._parts.append(
+            TermCounts(part.numbering, part.lengths, part.distinct, term_ids, part.counts)
+        )
+
+    def counts(self) -> TermCounts:
+        parts = self._parts
+        return TermCounts(
+            self._decoder.all_strings(),
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS),
         )
 
 
@@ -169,12 +198,11 @@ class BM25Index:
         """Indexes passages already counted (see TermCounts)."""
         self.vocabulary, column = Vocabulary.build(counts.terms)
         self.doc_len = counts.lengths
-        rows = np.repeat(np.arange(self.size), counts.distinct)
-        self._weigh(rows, column[counts.term_ids], counts.counts.astype(float))
+        self._weigh(counts.distinct, column.astype(np.int32)[counts.term_ids], counts.counts)
         return self
 
-    def _weigh(self, rows: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
-        """Sets the weights from postings listed passage by passage (rows in order)."""
+    def _weigh(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
+        """Sets the weights from postings listed passage by passage, `distinct` of each."""
         n, v = self.size, len(self.vocabulary)
         df = np.bincount(cols, minlength=v).astype(float)
         # The same operations, in the same order, as BM25Okapi._calc_idf and get_scores.
@@ -184,9 +212,10 @@ class BM25Index:
             idf = np.where(idf < 0, floor, idf)
         self.idf = idf
         avgdl = self.doc_len.sum() / n if n else 1.0
-        norm = self.k1 * (1 - self.b + self.b * self.doc_len[rows] / avgdl)
+        # Each passage's length term once, repeated for its postings: the same value each time.
+        norm = np.repeat(self.k1 * (1 - self.b + self.b * self.doc_len / avgdl), distinct)
         data = idf[cols] * (tf * (self.k1 + 1) / (tf + norm))
-        indptr = np.searchsorted(rows, np.arange(n + 1))
+        indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
         # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
         weights = sparse.csr_matrix((data, cols, indptr), shape=(n, v)).tocsc()
         self.indptr, self.indices, self.data = weights.indptr, weights.indices, weights.data

@@ -1,40 +1,12 @@
-"""Processes on this machine: work on every CPU, and through /proc free ports, children, memory.
+"""Processes on this machine, seen through /proc: free loopback ports, children, memory.
 
 The benchmark, the soak and the tests that run real gunicorn all measure its workers this way.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import socket
-import threading
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def cpus() -> int:
-    """The CPUs this process may run on (a container's cpuset), not every CPU of the host."""
-    return len(os.sched_getaffinity(0))
-
-
-def can_fork() -> bool:
-    """Whether forking is possible here, and safe: with a single thread running, since a lock
-    held by another thread would stay locked in the child forever."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def fork_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`function` over the items, in forked processes on every CPU when that can be done."""
-    workers = min(cpus(), len(items))
-    if workers <= 1 or not can_fork():
-        return list(map(function, items))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(function, items)
 
 
 def free_port() -> int:

@@ -6,9 +6,9 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
+from typing import NamedTuple
 
 import regex
 from nltk.tokenize.punkt import (
@@ -29,11 +29,14 @@ MAX_WORDS = 80
 # Abbreviations that NLTK's English model lacks but news and encyclopedia text use before a name
 # or a number (`No. 5 Squadron`, `Brig. Gen.`, `Capt. Smith`).
 EXTRA_ABBREVIATIONS = {"no", "nos", "vol", "fig", "approx", "brig", "capt", "sgt", "cpl", "cmdr"}
+# Contexts of a period whose verdict Punkt remembers (about 150 bytes each), see _Tokenizer.
+CONTEXTS = 1 << 17
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
     """A sentence of a block: its cleaned text, its span in the block, its reference numbers."""
+
+    # A named tuple, not a frozen dataclass: a corpus makes millions, and it is made faster.
 
     text: str
     start: int
@@ -75,6 +78,34 @@ class _Token(PunktToken):
     _RE_INITIAL = _untimed(PunktToken._RE_INITIAL)
     _RE_ALPHA = _untimed(PunktToken._RE_ALPHA)
 
+    def __init__(self, tok: str, parastart: bool | None = None, linestart: bool | None = None):
+        # PunktToken's, without its loops over attribute names: Punkt makes a token per word
+        # around every period, and the rest of its work per word is less than this.
+        self.tok, self.type, self.period_final = tok, self._get_type(tok), tok.endswith(".")
+        self.parastart, self.linestart = parastart, linestart
+        self.sentbreak = self.abbr = self.ellipsis = None
+
+
+class _Tokenizer(PunktSentenceTokenizer):
+    """Punkt's sentence tokenizer, remembering whether each context of a period breaks there.
+
+    The verdict on a context (`U.S. The`: the words around a period) depends on its text alone,
+    and a corpus repeats its contexts: more than half of them in encyclopedic text. The memo is
+    emptied when full, so that its memory stays bounded.
+    """
+
+    def __init__(self, params: PunktParameters) -> None:
+        super().__init__(params, lang_vars=_LanguageVars(), token_cls=_Token)
+        self._verdicts: dict[str, bool] = {}
+
+    def text_contains_sentbreak(self, text: str) -> bool:
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            if len(self._verdicts) >= CONTEXTS:
+                self._verdicts.clear()
+            verdict = self._verdicts[text] = super().text_contains_sentbreak(text)
+        return verdict
+
 
 @cache
 def punkt() -> PunktSentenceTokenizer:
@@ -90,7 +121,7 @@ def punkt() -> PunktSentenceTokenizer:
     params.collocations = set(english.COLLOCATIONS)
     params.sent_starters = set(english.SENT_STARTERS)
     params.ortho_context = defaultdict(int, english.ORTHO_CONTEXT)
-    return PunktSentenceTokenizer(params, lang_vars=_LanguageVars(), token_cls=_Token)
+    return _Tokenizer(params)
 
 
 def normalize_space(text: str) -> str:
@@ -110,22 +141,22 @@ def split_sentences(block: str) -> list[Sentence]:
     `region. Late`; a mark belongs to the sentence it follows (or the first one, at the start).
     """
     clean, marks = _remove_marks(block)
-    spans = [
-        span for s, e in punkt().span_tokenize(clean) for span in _cut_long(clean, s, e, marks)
+    pieces = [
+        piece for s, e in punkt().span_tokenize(clean) for piece in _cut_long(clean, s, e, marks)
     ]
-    if not spans:
-        return []
-    owned: list[list[tuple[int, int, int, int]]] = [[] for _ in spans]
-    starts = [s for s, _ in spans]
+    if not marks or not pieces:
+        # Without marks the clean text is the block: positions are the same, references none.
+        return [Sentence(text, s, e, ()) for s, e, text in pieces if text]
+    owned: list[list[tuple[int, int, int, int]]] = [[] for _ in pieces]
+    starts = [s for s, _, _ in pieces]
     for mark in marks:
         owned[_owner(mark[0], starts)].append(mark)
     raw = _raw_position(marks)
     sentences = []
-    for (s, e), own in zip(spans, owned, strict=True):
-        start = min([raw(s)] + [m[1] for m in own])
-        end = max([raw(e - 1) + 1] + [m[2] for m in own])
-        text = normalize_space(clean[s:e])
+    for (s, e, text), own in zip(pieces, owned, strict=True):
         if text:
+            start = min([raw(s)] + [m[1] for m in own])
+            end = max([raw(e - 1) + 1] + [m[2] for m in own])
             sentences.append(Sentence(text, start, end, tuple(m[3] for m in own)))
     return sentences
 
@@ -162,13 +193,17 @@ def _owner(clean_pos: int, starts: list[int]) -> int:
     return max(bisect_left(starts, clean_pos) - 1, 0)
 
 
-def _cut_long(text: str, start: int, end: int, marks) -> list[tuple[int, int]]:
-    # str.split and \S+ agree on what white space is, and counting is all most sentences need.
-    if len(text[start:end].split()) <= LONG_WORDS:
-        return [(start, end)]
+def _cut_long(text: str, start: int, end: int, marks) -> list[tuple[int, int, str]]:
+    """The sentence's span and its text with white space folded, or its pieces' when it is long."""
+    # str.split and \S+ agree on what white space is, and most sentences need only this count,
+    # whose words are also the text with white space folded.
+    words = text[start:end].split()
+    if len(words) <= LONG_WORDS:
+        return [(start, end, " ".join(words))]
     cuts = sorted({m[0] for m in marks if start < m[0] < end})
     pieces = _pack(text, _pieces(text, start, end, cuts))
-    return [span for s, e in pieces for span in _cut_clauses(text, s, e)]
+    spans = [span for s, e in pieces for span in _cut_clauses(text, s, e)]
+    return [(s, e, normalize_space(text[s:e])) for s, e in spans]
 
 
 def _cut_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import arrays, processes
+from qa import arrays
 from qa.analyze import fold, stopwords
+from qa.codes import by_first_use
 from qa.index import Vocabulary
 
 # A written word with its hyphenated parts (`Al-Hasakah`), as the corpus spells it.
@@ -37,9 +38,6 @@ ARRAYS = (
     "shape-text",
     "shape-offsets",
 )
-# Below this much text, counting words in other processes costs more than it saves.
-PARALLEL_CHARS = 4 << 20
-PIECE_CHARS = 1 << 20
 # Ends each word in the arrays of strings; folded words never hold a line break.
 SEPARATOR = "\n"
 
@@ -73,18 +71,39 @@ class Lexicon:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
-        units = _written_words(list(texts))
-        counts: Counter[str] = Counter()
-        spellings: dict[str, str] = {}
-        most: dict[str, int] = {}  # how often the spelling chosen so far is used
-        # Each distinct written word is folded once, however often the corpus uses it. Of the
-        # spellings used equally often, the one the corpus uses first is kept.
-        for unit, n in units.items():
-            for part in fold(unit).split("-"):
-                counts[part] += n
-                if n > most.get(part, 0):
-                    most[part], spellings[part] = n, unit
-        return cls.of(spellings, counts)
+        return cls.of_words(written_words(texts))
+
+    @classmethod
+    def of_words(cls, written: Mapping[str, int]) -> Lexicon:
+        """The lexicon of written words (see written_words) and how often each is written.
+
+        A written word's parts, folded (`al` and `hasakah` of `Al-Hasakah`), count as often as it
+        is written; a part's spelling is the written word that writes it most, the first on a tie.
+        Words are in order of first use. Computed with arrays: a corpus writes a million words.
+        """
+        if not written:
+            return cls.of({}, {})
+        units = list(written)
+        uses = np.fromiter(written.values(), np.int64, len(units))
+        # Each distinct written word is folded once, however often the corpus uses it, and all
+        # at once: folding goes character by character, and no word holds a line break.
+        folded = fold("\n".join(units))
+        words, part = by_first_use(folded.replace("-", "\n").split("\n"))
+        # A part's unit is told by the line breaks among the separators (hyphens too) before it.
+        separators = np.frombuffer(folded.encode("utf-32-le"), np.uint32)
+        separators = separators[(separators == ord("\n")) | (separators == ord("-"))]
+        unit = np.concatenate([[0], np.cumsum(separators == ord("\n"))])
+        # A unit may write a part twice (`Al-Al`): one pair of each, sorted by part, then unit.
+        pairs, inverse = np.unique(part * len(units) + unit, return_inverse=True)
+        pair_part, pair_unit = np.divmod(pairs, len(units))
+        times = np.bincount(inverse.ravel()) * uses[pair_unit]
+        counts = np.zeros(len(words), np.int64)
+        np.add.at(counts, pair_part, times)
+        # Each part's pairs, the most written first, then the earliest unit: the first is its own.
+        order = np.lexsort((pair_unit, -times, pair_part))
+        best = order[np.searchsorted(pair_part[order], np.arange(len(words)))]
+        spellings = dict(zip(words, [units[u] for u in pair_unit[best].tolist()], strict=True))
+        return cls.of(spellings, dict(zip(words, counts.tolist(), strict=True)))
 
     @classmethod
     def of(cls, spellings: Mapping[str, str], counts: Mapping[str, int]) -> Lexicon:
@@ -186,40 +205,6 @@ class Lexicon:
         return matcher.ratio() if matcher.quick_ratio() >= NAME_SIMILARITY else 0.0
 
 
-def _written_words(texts: list[str]) -> Counter[str]:
-    """How often each written word occurs in the texts; a large corpus is read on every CPU."""
-    pieces = [piece for text in texts for piece in _pieces(text, PIECE_CHARS)]
-    if sum(map(len, pieces)) < PARALLEL_CHARS:
-        return _count_words(pieces)
-    # Consecutive pieces go to the processes in one group per CPU: few counters come back, and
-    # joined in order, they hold the words in the order the corpus first uses them.
-    size = -(-len(pieces) // processes.cpus())
-    counted = processes.fork_map(
-        _count_words, [pieces[i : i + size] for i in range(0, len(pieces), size)]
-    )
-    total = counted[0]
-    for counter in counted[1:]:
-        total.update(counter)
-    return total
-
-
-def _count_words(pieces: list[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for piece in pieces:
-        counts.update(WORD.findall(piece))
-    return counts
-
-
-def _pieces(text: str, size: int) -> Iterator[str]:
-    """The text in pieces of about `size` characters, cut at line breaks (never in a word)."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start + size)
-        end = len(text) if end < 0 else end + 1
-        yield text[start:end]
-        start = end
-
-
 def _shape(initial: str, length: int) -> int:
     """A key that orders words by initial, then length."""
     return ord(initial) << 32 | max(0, length)
@@ -236,6 +221,14 @@ def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
 def _string(a: Mapping[str, np.ndarray], name: str, i: int) -> str:
     start, end = a[f"{name}-offsets"][i : i + 2].tolist()
     return a[f"{name}-text"][start : end - len(SEPARATOR)].tobytes().decode("utf-8")
+
+
+def written_words(texts: Iterable[str]) -> Counter[str]:
+    """How often the texts write each word (see WORD), in order of first use."""
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(WORD.findall(text))
+    return words
 
 
 def apply(question: str, suggestions: list[Suggestion]) -> str:

@@ -73,8 +73,8 @@ class Words:
 def save(folder: Path, corpus: Corpus, index: BM25Index, words: Words) -> Path:
     """Writes a new version of the index, checks it and makes it current; returns its folder.
 
-    The corpus's fingerprint goes in the manifest; `words` holds the JSON of ALIASES and
-    LEXICON. A crash at any moment leaves the current version as it was.
+    The corpus's fingerprint goes in the manifest. A crash at any moment leaves the current
+    version as it was.
     """
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f"{STAGING}{os.getpid()}"

@@ -8,14 +8,16 @@ piece of text is lost or duplicated, and every offset points at the text it clai
 from __future__ import annotations
 
 import re
+import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, PunktToken
 
-from qa.analyze import Analyzer
+from qa.analyze import APOSTROPHES, INNER_APOSTROPHE, TOKENIZER, Analyzer, fold, tokens
 from qa.corpus import build_document
 from qa.parse import BULLET, FIELD, HEADING, INFOBOX, clean_value, parse_document
-from qa.sentences import CITATION, split_sentences, strip_citations
+from qa.sentences import CITATION, punkt, split_sentences, strip_citations
 
 # A run-on sentence long enough to be cut at its citation marks and clauses.
 RUN_ON = " ".join(f"w{i}[{i}]" if i % 7 == 0 else f"word{i}," for i in range(90))
@@ -58,6 +60,14 @@ FRAGMENTS = [
 TEXTS = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=30).map(
     "".join
 ) | st.text(max_size=300)
+# Plain ASCII text, where the analyzer and Punkt take their shortcuts.
+ASCII = st.lists(
+    st.one_of(
+        st.sampled_from([f for f in FRAGMENTS if f.isascii()]),
+        st.text(string.printable, max_size=12),
+    ),
+    max_size=30,
+).map("".join)
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -93,6 +103,18 @@ def test_sentence_offsets_point_at_their_text(block):
         assert sentence.references == tuple(
             int(n) for n in CITATION.findall(block[sentence.start : sentence.end])
         )
+
+
+# NLTK's Punkt as it comes, with the parameters ours has: no memo, no faster tokens.
+NLTK_PUNKT = PunktSentenceTokenizer(
+    punkt()._params, lang_vars=PunktLanguageVars(), token_cls=PunktToken
+)
+
+
+@PROPERTY
+@given(TEXTS | ASCII)
+def test_punkt_splits_as_nltks_own_does(block):
+    assert list(punkt().span_tokenize(block)) == list(NLTK_PUNKT.span_tokenize(block))
 
 
 # ---------- documents ----------
@@ -158,6 +180,20 @@ def test_passage_offsets_point_at_their_text(text):
 
 
 WARM = Analyzer()  # its memo of stems grows across examples, as a serving engine's does
+
+
+def pattern_tokens(text: str) -> list[str]:
+    """The analyzer's tokens as its pattern finds them, with no shortcut for plain text."""
+    folded = fold(text)
+    if any(a in folded for a in APOSTROPHES):
+        folded = INNER_APOSTROPHE.sub("", folded)
+    return [t.replace(",", "") for t in TOKENIZER.findall(folded)]
+
+
+@PROPERTY
+@given(TEXTS | ASCII)
+def test_tokens_are_the_patterns_tokens(text):
+    assert tokens(text) == pattern_tokens(text)
 
 
 @PROPERTY

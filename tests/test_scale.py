@@ -2,15 +2,19 @@
 
 import random
 import shutil
+import threading
 from collections import Counter
+from itertools import chain
 
 import numpy as np
 import pytest
 
 from qa import corpus as corpus_module
 from qa import store
+from qa.codes import Coder, Decoder, Tally, Total
 from qa.corpus import fingerprint, read_and_count, read_corpus
 from qa.engine import Engine, indexed_terms
+from qa.forks import Forked
 from qa.index import BM25Index, TermCounts, Vocabulary
 from qa.passages import PassageTable
 from tests.conftest import DEFAULT_CORPUS
@@ -82,6 +86,80 @@ def test_term_counts_are_each_passage_counter():
         assert found == Counter(terms) and counts.lengths[row] == len(terms)
 
 
+def passage_counters(counts: TermCounts) -> list[dict[str, int]]:
+    """Each passage's terms and their counts, whatever the order of a passage's terms."""
+    bounds = np.concatenate([[0], np.cumsum(counts.distinct)]).tolist()
+    ids, tfs = counts.term_ids.tolist(), counts.counts.tolist()
+    return [
+        {counts.terms[i]: tf for i, tf in zip(ids[a:b], tfs[a:b], strict=True)}
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+
+
+def test_term_counts_of_chunks_numbered_by_one_coder_are_the_counts_at_once():
+    corpus = zipf_corpus(300)
+    coder = Coder()
+    parts = [TermCounts.of(corpus[i : i + 50], coder) for i in range(0, 300, 50)]
+    assert sum(len(p.terms) for p in parts) == len(set(chain(*corpus)))  # each term told once
+    joined, at_once = TermCounts.concat(parts), TermCounts.of(corpus)
+    assert joined.terms == at_once.terms
+    assert passage_counters(joined) == passage_counters(at_once)
+
+
+def chunks_of_words(seed: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(300)]
+    return [rng.choices(words, [1 / (r + 1) for r in range(300)], k=60) for _ in range(40)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_coders_taking_turns_decode_to_the_numbering_of_first_use(seed):
+    chunks, rng = chunks_of_words(seed), random.Random(seed)
+    coders, decoder, tallies = [Coder(), Coder(), Coder()], Decoder(), []
+    for chunk in chunks:  # each chunk to any coder, each coder's chunks in corpus order
+        tally = Tally.of(chunk, rng.choice(coders))
+        numbers = decoder.decode(tally.numbering)[tally.numbers].tolist()
+        assert [decoder.all_strings().strings[n] for n in numbers] == list(dict.fromkeys(chunk))
+        tallies.append(tally)
+    assert decoder.all_strings().strings == list(dict.fromkeys(chain(*chunks)))
+    total = Total()
+    for tally in tallies:
+        total.add(tally)
+    assert list(total.counter().items()) == list(Counter(chain(*chunks)).items())
+
+
+def test_a_coders_strings_out_of_order_are_refused():
+    coder, decoder = Coder(), Decoder()
+    coder.numbers(["a", "b"])
+    first = coder.new_strings()
+    coder.numbers(["c"])
+    with pytest.raises(ValueError, match="out of order"):
+        decoder.decode(coder.new_strings())
+    assert decoder.decode(first).tolist() == [0, 1]
+
+
+def fail(message: str) -> None:
+    raise LookupError(message)
+
+
+def test_a_forked_child_gives_its_result_or_its_exception():
+    assert Forked(sum, [1, 2, 3]).result() == 6
+    with pytest.raises(LookupError, match="no such thing"):
+        Forked(fail, "no such thing").result()
+
+
+def test_with_threads_running_nothing_is_forked():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        work = Forked(threading.get_ident)
+        assert work.result() == threading.get_ident()  # computed here, when asked for
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch):
     for copy in range(3):
         shutil.copytree(DEFAULT_CORPUS, tmp_path / f"part{copy}")
@@ -95,6 +173,8 @@ def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch)
     assert list(parallel.passages()) == list(serial.passages())
     for name in ("lengths", "distinct", "counts"):
         assert getattr(parallel_counts, name).tolist() == getattr(serial_counts, name).tolist()
+    assert parallel_counts.terms == serial_counts.terms
+    assert list(parallel.words.items()) == list(serial.words.items())
 
 
 def test_passage_table_saves_and_loads_memory_mapped(tmp_path):

@@ -1,7 +1,13 @@
-import pytest
+from collections import Counter, defaultdict
 
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.analyze import fold
 from qa.corpus import read_corpus
-from qa.spelling import Lexicon
+from qa.spelling import WORD, Lexicon
 from tests.conftest import DEFAULT_CORPUS
 
 
@@ -35,6 +41,33 @@ def test_misspelled_names_get_the_corpus_spelling(lexicon, question, written, me
 )
 def test_right_words_are_not_corrected(lexicon, question):
     assert lexicon.suggestions(question) == []
+
+
+def counted_word_by_word(texts: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """The lexicon's spellings and counts, made with a Counter per word: what the arrays give."""
+    units = Counter(word for text in texts for word in WORD.findall(text))
+    counts: Counter[str] = Counter()
+    written: dict[str, Counter[str]] = defaultdict(Counter)
+    for unit, n in units.items():
+        for part in fold(unit).split("-"):
+            counts[part] += n
+            written[part][unit] += n
+    return {word: forms.most_common(1)[0][0] for word, forms in written.items()}, dict(counts)
+
+
+# Words that fold alike, hyphenate, repeat a part, and tie.
+SPELLINGS = ["Al-Hasakah", "al-Hasakah", "AL-HASAKAH", "Hasakah", "Al-Al", "x-y-x", "Kobanî"]
+SPELLINGS += ["kobani", "O'Neil", "o’neil", "Straße", "STRASSE", "ﬁne", "Ǆemal", "ß-ss"]
+TEXTS = st.lists(st.sampled_from(SPELLINGS) | st.text(max_size=8), max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXTS, max_size=3))
+def test_lexicon_is_what_counting_word_by_word_gives(texts):
+    lexicon = Lexicon.build(texts)
+    expected = Lexicon.of(*counted_word_by_word(texts))
+    for name, array in expected.arrays.items():  # the same words in the same order too
+        assert np.array_equal(lexicon.arrays[name], array), name
 
 
 def test_lexicon_round_trips_through_its_saved_arrays(lexicon, tmp_path):
