@@ -311,7 +311,7 @@ class Ranker:
 
     def _surface(self, row: int) -> Surface:
         offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
-        return Surface.of(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
+        return Surface(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
 
     def _answer_kind(self, question: str, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each sentence says that the question does not (new words, names, numbers), and
@@ -328,26 +328,26 @@ class Ranker:
         return {name: np.array(values, float) for name, values in columns.items()}
 
 
-@dataclass(frozen=True)
 class Surface:
-    """A sentence's folded words with their counts, its names and numbers, and if it has a date."""
+    """A sentence's folded words with their counts and its names; its numbers and whether it has
+    a date are read only when a question asks for them (`how many`, `when`)."""
 
-    words: dict[str, int]
-    size: int
-    names: tuple[str, ...]  # folded, but for the first word, which is capitalized whatever it is
-    numbers: tuple[str, ...]  # folded, without thousands separators
-    has_date: bool
-
-    @classmethod
-    def of(cls, text: str) -> Surface:
+    def __init__(self, text: str) -> None:
+        self.text = text
         found = tokens(text)
-        return cls(
-            Counter(found),
-            max(len(found), 1),
-            tuple(fold(m[0]) for m in NAME.finditer(text) if m.start()),
-            tuple(fold(n).replace(",", "") for n in NUMBER.findall(text)),
-            DATE.search(text) is not None,
-        )
+        self.words = Counter(found)
+        self.size = max(len(found), 1)
+        # Folded; the first word is left out, as it is capitalized whatever it is.
+        self.names = tuple(fold(m[0]) for m in NAME.finditer(text) if m.start())
+
+    @cached_property
+    def numbers(self) -> tuple[str, ...]:
+        """Folded, without thousands separators."""
+        return tuple(fold(n).replace(",", "") for n in NUMBER.findall(self.text))
+
+    @cached_property
+    def has_date(self) -> bool:
+        return DATE.search(self.text) is not None
 
     def novelty(self, known: set[str]) -> float:
         """The share of the sentence's words that the question does not have."""
