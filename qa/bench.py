@@ -242,8 +242,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _disk(folder: Path) -> dict[str, float]:
-    """The current index's size on disk in MB: BM25 arrays, passage arrays and the rest."""
-    sizes = {"bm25": 0.0, "passages": 0.0, "other": 0.0}
+    """The current index's size on disk in MB: BM25, passage and lexicon arrays, the rest."""
+    sizes = {"bm25": 0.0, "passages": 0.0, "lexicon": 0.0, "other": 0.0}
     for path in store.current(folder).iterdir():
         part = path.name.split("-", 1)[0]
         sizes[part if part in sizes else "other"] += path.stat().st_size / 2**20
@@ -450,7 +450,7 @@ def _index_table(rows: list[dict]) -> list[str]:
         "`Engine.ask`, the full answer. Latencies are from the second pass over the questions.",
         "",
         "| sentences | passages | terms | build s | sentences/s | per CPU s "
-        "| disk MB (BM25 + passages) "
+        "| disk MB (BM25 + passages + lexicon) "
         "| load s | RSS load MB | RSS queries MB (anon) | retrieve p50 ms | p95 | ask p50 ms "
         "| p95 |",
         "|" + "---:|" * 14,
@@ -460,7 +460,8 @@ def _index_table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['sentences']:,} | {r['passages']:,} | {r['terms']:,} | {r['build_s']:.1f} "
             f"| {r['sentences'] / r['build_s']:,.0f} | {r['sentences'] / r['cpu_s']:,.0f} "
-            f"| {sum(disk.values()):.0f} ({disk['bm25']:.0f} + {disk['passages']:.0f}) "
+            f"| {sum(disk.values()):.0f} ({disk['bm25']:.0f} + {disk['passages']:.0f} "
+            f"+ {disk['lexicon']:.0f}) "
             f"| {r['load_s']:.2f} | {r['rss_load_mb']:.0f} "
             f"| {r['rss_queries_mb']:.0f} ({r['anon_queries_mb']:.0f}) "
             f"| {_ms(r['retrieve_ms'], 50):.3f} | {_ms(r['retrieve_ms'], 95):.3f} "
