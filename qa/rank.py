@@ -362,9 +362,6 @@ class Surface:
         return any(n not in known for n in self.numbers)
 
 
-ANSWER_KINDS = ("novelty", "new_names", "when_date", "count_number")
-
-
 def _members(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Every row, in order, of the paragraphs that span [start, end) for some rows."""
     paragraphs = sorted(set(zip(start.tolist(), end.tolist(), strict=True)))
