@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import regex
-from nltk.stem.snowball import SnowballStemmer
+from nltk.stem.snowball import EnglishStemmer, SnowballStemmer
 
 from qa.memo import Memo
 
@@ -32,6 +32,17 @@ ONLY_WORDS = bytes(byte if byte in _WORD_BYTES else ord(" ") for byte in range(2
 # What a token that is no term (a stopword) stems to: no stem is empty, so it can be left out
 # by filter(None, ...) at C speed.
 NO_TERM = ""
+# The endings on which NLTK's English Snowball stemmer may change a word: the suffixes of its
+# steps, and `y`, which it may turn into `i` (its special words all have one of them). A word of
+# letters and digits (no apostrophe, which it may remove) without any of them goes through every
+# step unchanged, so it is its own stem, lower-cased as the stemmer does first: the stemmer, the
+# costliest part of analysis, is skipped.
+_STEPS = ("step0", "step1a", "step1b", "step2", "step3", "step4", "step5")
+STEMMED_ENDINGS = tuple(
+    sorted(
+        {"y"}.union(*(getattr(EnglishStemmer, f"_EnglishStemmer__{s}_suffixes") for s in _STEPS))
+    )
+)
 
 
 def fold(text: str) -> str:
@@ -103,4 +114,7 @@ class Analyzer:
             return NO_TERM
         if token[0].isdigit():
             return token
+        word = token.lower()
+        if word.isalnum() and not word.endswith(STEMMED_ENDINGS):
+            return word
         return self._stemmer.stem(token)

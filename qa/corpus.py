@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain
 from pathlib import Path
 
 from qa.analyze import Analyzer
@@ -25,7 +26,7 @@ from qa.index import JoinedCounts, TermCounts
 from qa.parse import Block, parse_document
 from qa.passages import Passage, PassageTable
 from qa.sentences import CITATION, split_sentences, strip_citations
-from qa.spelling import WORD, written_words
+from qa.spelling import words_in, written_words
 
 TEXT_SUFFIXES = {".txt", ".md"}
 CHUNK_BYTES = 1 << 20
@@ -89,9 +90,17 @@ def corpus_files(folder: Path) -> list[Path]:
 def fingerprint(folder: Path) -> str:
     """A digest of every corpus file's name and content: any change gives another value."""
     files = corpus_files(folder)
-    # Reading and hashing release the GIL, so threads hash files on every CPU at once.
+    # Reading and hashing release the GIL, so threads hash files on every CPU at once. Each thread
+    # takes a few shares of the files: a task per file costs more in hand-offs than hashing it.
+    size = max(1, -(-len(files) // (4 * cpus())))
+    shares = [files[i : i + size] for i in range(0, len(files), size)]
     with ThreadPoolExecutor(cpus()) as pool:
-        return _fingerprint_of(folder, files, pool.map(lambda p: _digest(_read_bytes(p)), files))
+        digests = chain.from_iterable(pool.map(_digests, shares))
+        return _fingerprint_of(folder, files, digests)
+
+
+def _digests(files: list[Path]) -> list[bytes]:
+    return [_digest(_read_bytes(path)) for path in files]
 
 
 def _fingerprint_of(folder: Path, files: Iterable[Path], digests: Iterable[bytes]) -> str:
@@ -275,7 +284,7 @@ def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
     passages = [(p, d.title) for d in documents for p in d.passages]
     terms = (terms_of(reader.analyzer, p, title) for p, title in passages) if terms_of else ()
     # A line per passage, so that no word spans two.
-    words = WORD.findall("\n".join(p.text for p, _ in passages))
+    words = words_in("\n".join(p.text for p, _ in passages))
     return _Chunk(
         entries,
         digests,

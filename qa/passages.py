@@ -116,9 +116,8 @@ class PassageTable(Sequence[Passage]):
 
     def rows_at(self, byte_offsets: Sequence[int]) -> np.ndarray:
         """The rows whose texts hold these offsets into the `text` column, in order."""
-        return np.unique(
-            np.searchsorted(self.columns["text-offsets"][:-1], byte_offsets, "right") - 1
-        )
+        starts = self.columns["text-offsets"][:-1]
+        return np.unique(np.searchsorted(starts, byte_offsets, "right") - 1)
 
     def save(self, folder: Path) -> list[str]:
         """Writes the columns as .npy files, returning their names; strings and ids go elsewhere."""

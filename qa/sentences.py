@@ -33,10 +33,9 @@ EXTRA_ABBREVIATIONS = {"no", "nos", "vol", "fig", "approx", "brig", "capt", "sgt
 CONTEXTS = 1 << 17
 
 
+# A named tuple rather than a frozen dataclass: a corpus makes millions, and it is made faster.
 class Sentence(NamedTuple):
     """A sentence of a block: its cleaned text, its span in the block, its reference numbers."""
-
-    # A named tuple, not a frozen dataclass: a corpus makes millions, and it is made faster.
 
     text: str
     start: int
@@ -79,8 +78,8 @@ class _Token(PunktToken):
     _RE_ALPHA = _untimed(PunktToken._RE_ALPHA)
 
     def __init__(self, tok: str, parastart: bool | None = None, linestart: bool | None = None):
-        # PunktToken's, without its loops over attribute names: Punkt makes a token per word
-        # around every period, and the rest of its work per word is less than this.
+        # PunktToken's, without its loops over attribute names, which cost more than the rest
+        # of Punkt's work on a token: it makes one per word around every period.
         self.tok, self.type, self.period_final = tok, self._get_type(tok), tok.endswith(".")
         self.parastart, self.linestart = parastart, linestart
         self.sentbreak = self.abbr = self.ellipsis = None

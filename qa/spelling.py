@@ -18,6 +18,8 @@ from qa.index import Vocabulary
 
 # A written word with its hyphenated parts (`Al-Hasakah`), as the corpus spells it.
 WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
+# WORD in ASCII text, whose letters and word characters are ASCII's: the same words, found faster.
+ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_']*(?:-[A-Za-z][A-Za-z0-9_']*)*")
 MIN_LENGTH = 5
 MAX_LENGTH_CHANGE = 3
 # How alike a word and a corpus word must be: names (capitalised in the question) get more
@@ -227,8 +229,13 @@ def written_words(texts: Iterable[str]) -> Counter[str]:
     """How often the texts write each word (see WORD), in order of first use."""
     words: Counter[str] = Counter()
     for text in texts:
-        words.update(WORD.findall(text))
+        words.update(words_in(text))
     return words
+
+
+def words_in(text: str) -> list[str]:
+    """The words the text writes (see WORD), in order."""
+    return (ASCII_WORD if text.isascii() else WORD).findall(text)
 
 
 def apply(question: str, suggestions: list[Suggestion]) -> str:

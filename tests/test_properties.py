@@ -61,11 +61,9 @@ TEXTS = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), ma
     "".join
 ) | st.text(max_size=300)
 # Plain ASCII text, where the analyzer and Punkt take their shortcuts.
+ASCII_FRAGMENTS = [f for f in FRAGMENTS if f.isascii()]
 ASCII = st.lists(
-    st.one_of(
-        st.sampled_from([f for f in FRAGMENTS if f.isascii()]),
-        st.text(string.printable, max_size=12),
-    ),
+    st.one_of(st.sampled_from(ASCII_FRAGMENTS), st.text(string.printable, max_size=12)),
     max_size=30,
 ).map("".join)
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,3 +1,4 @@
+import string
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 
 from qa.analyze import fold
 from qa.corpus import read_corpus
-from qa.spelling import WORD, Lexicon
+from qa.spelling import WORD, Lexicon, words_in
 from tests.conftest import DEFAULT_CORPUS
 
 
@@ -68,6 +69,12 @@ def test_lexicon_is_what_counting_word_by_word_gives(texts):
     expected = Lexicon.of(*counted_word_by_word(texts))
     for name, array in expected.arrays.items():  # the same words in the same order too
         assert np.array_equal(lexicon.arrays[name], array), name
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("aZq9_'- \n.,", max_size=80) | st.text(string.printable, max_size=200))
+def test_ascii_text_has_the_words_the_pattern_finds(text):
+    assert words_in(text) == WORD.findall(text)
 
 
 def test_lexicon_round_trips_through_its_saved_arrays(lexicon, tmp_path):
