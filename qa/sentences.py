@@ -31,6 +31,8 @@ MAX_WORDS = 80
 EXTRA_ABBREVIATIONS = {"no", "nos", "vol", "fig", "approx", "brig", "capt", "sgt", "cpl", "cmdr"}
 # Contexts of a period whose verdict Punkt remembers (about 150 bytes each), see _Tokenizer.
 CONTEXTS = 1 << 17
+# The commonest context of a sentence end: a word of letters, the end, white space, a token.
+PLAIN_END = regex.compile(r"([A-Za-z]{2,})([.?!])\s+\S+")
 
 
 # A named tuple rather than a frozen dataclass: a corpus makes millions, and it is made faster.
@@ -96,14 +98,28 @@ class _Tokenizer(PunktSentenceTokenizer):
     def __init__(self, params: PunktParameters) -> None:
         super().__init__(params, lang_vars=_LanguageVars(), token_cls=_Token)
         self._verdicts: dict[str, bool] = {}
+        # Words that may be read as abbreviations before a period (see _plain_end).
+        self._not_plain = params.abbrev_types | {first for first, _ in params.collocations}
 
     def text_contains_sentbreak(self, text: str) -> bool:
+        if self._plain_end(text):
+            return True
         verdict = self._verdicts.get(text)
         if verdict is None:
             if len(self._verdicts) >= CONTEXTS:
                 self._verdicts.clear()
             verdict = self._verdicts[text] = super().text_contains_sentbreak(text)
         return verdict
+
+    def _plain_end(self, text: str) -> bool:
+        """Whether Punkt surely breaks in this context, known without its token-by-token passes.
+
+        In `word. Next` Punkt's tokens are `word.` and those of `Next`; it breaks after `word.`
+        unless `word` is a known abbreviation or the first word of a known collocation (its
+        initials and numbers take no letters-only word). Before `?` or `!` it always breaks.
+        """
+        match = PLAIN_END.fullmatch(text)
+        return match is not None and (match[2] != "." or match[1].lower() not in self._not_plain)
 
 
 @cache

@@ -115,6 +115,26 @@ def test_punkt_splits_as_nltks_own_does(block):
     assert list(punkt().span_tokenize(block)) == list(NLTK_PUNKT.span_tokenize(block))
 
 
+# Words before a sentence end: Punkt's abbreviations and collocations' first words among them.
+BEFORE_END = st.sampled_from(
+    sorted(punkt()._params.abbrev_types)[::7]
+    + sorted({first for first, _ in punkt()._params.collocations})[::3]
+    + ["attack", "Gen", "No", "St", "US", "ISIL", "al", "Jan", "i", "A", "Kobanî"]
+) | st.text("abcAB.-'(0", min_size=1, max_size=6)
+AFTER_END = st.sampled_from(
+    ["The", "the", "5", "U.S.", "Smith.)", "(Kurds", "Jan.", '"He']
+) | st.text(string.printable, min_size=1, max_size=6)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    BEFORE_END, st.sampled_from(".?!"), st.sampled_from([" ", "  ", "\n", "\u00a0", ""]), AFTER_END
+)
+def test_punkt_finds_a_break_in_a_context_as_nltks_own_does(before, end, space, after):
+    context = before + end + space + after
+    assert punkt().text_contains_sentbreak(context) == NLTK_PUNKT.text_contains_sentbreak(context)
+
+
 # ---------- documents ----------
 
 
