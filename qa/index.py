@@ -9,7 +9,6 @@ Every array is saved as a .npy file and loaded memory-mapped, the vocabulary inc
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 from array import array
@@ -27,6 +26,9 @@ from qa.memo import Memo
 PREFIX = "bm25-"
 # Terms whose vocabulary lookup is remembered: those of a few hundred questions.
 LOOKUPS = 4096
+# Vocabulary hashes (see _hash): FNV's 64-bit prime for a base, odd so that no digit is lost.
+HASH_BASE = 0x100000001B3
+HASH_MASK = (1 << 64) - 1
 ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
@@ -127,7 +129,7 @@ class Vocabulary(Mapping[str, int]):
     def build(cls, terms: Sequence[str]) -> tuple[Vocabulary, np.ndarray]:
         """The vocabulary of distinct terms, and the column it gives each term, in given order."""
         encoded = [t.encode() for t in terms]
-        hashes = np.fromiter(map(_hash, encoded), np.uint64, len(encoded))
+        hashes = _hashes(encoded)
         order = np.argsort(hashes, kind="stable")
         column = np.empty(len(terms), np.int64)
         column[order] = np.arange(len(terms))
@@ -330,8 +332,39 @@ def _load(folder: Path) -> dict[str, np.ndarray]:
 
 
 def _hash(term: bytes) -> int:
-    """A 64-bit hash that is the same in every process and run (unlike hash())."""
-    return int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little")
+    """A 64-bit hash that is the same in every process and run (unlike hash()): the bytes, then
+    the length, as digits of a number in base HASH_BASE, modulo 2**64. Terms with equal hashes
+    are told apart by their bytes.
+    """
+    value = 0
+    for digit in (*term, len(term)):
+        value = (value * HASH_BASE + digit) & HASH_MASK
+    return value
+
+
+def _hashes(encoded: list[bytes]) -> np.ndarray:
+    """_hash of every term at once: a vocabulary has a million terms, too many for a loop."""
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    data = np.frombuffer(b"".join(encoded), np.uint8).astype(np.uint64)
+    hashes = np.zeros(len(encoded), np.uint64)
+    if not len(data):
+        return hashes
+    ends = np.cumsum(lengths)
+    # Each byte times the base to the power of the digits after it in its term (wrapping around
+    # 2**64 as _hash's mask does), summed term by term, then the length as the last digit.
+    after = np.repeat(ends, lengths) - np.arange(len(data))
+    digits = data * _powers(int(lengths.max()) + 1)[after]
+    nonempty = lengths > 0
+    hashes[nonempty] = np.add.reduceat(digits, (ends - lengths)[nonempty])
+    return hashes + lengths.astype(np.uint64)
+
+
+def _powers(n: int) -> np.ndarray:
+    """HASH_BASE ** k modulo 2**64, for k below n."""
+    powers = [1]
+    for _ in range(n - 1):
+        powers.append(powers[-1] * HASH_BASE & HASH_MASK)
+    return np.array(powers, np.uint64)
 
 
 def _int32(*columns: np.ndarray) -> list[np.ndarray]:

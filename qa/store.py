@@ -31,7 +31,7 @@ from qa.index import BM25Index
 from qa.passages import PassageTable
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 4
+FORMAT = 5
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
 # The aliases the corpus defines (how it spells its words is in the lexicon's arrays).

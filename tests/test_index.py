@@ -2,11 +2,13 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from qa.analyze import Analyzer
 from qa.corpus import read_corpus
-from qa.index import BM25Index
+from qa.index import BM25Index, Vocabulary, _hash, _hashes
 from tests.conftest import DEFAULT_CORPUS
 
 
@@ -86,3 +88,17 @@ def test_save_and_load_round_trip(tmp_path, corpus):
     assert (loaded.k1, loaded.b) == (1.2, 0.6)
     assert loaded.vocabulary == index.vocabulary
     np.testing.assert_array_equal(loaded.scores(["t4", "t8"]), index.scores(["t4", "t8"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=30), max_size=50))
+def test_a_vocabulary_hashes_all_terms_at_once_as_one_by_one(terms):
+    assert _hashes(terms).tolist() == [_hash(t) for t in terms]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), unique=True, max_size=40), st.text(max_size=8))
+def test_a_vocabulary_finds_each_term_and_no_other(terms, other):
+    vocabulary, column = Vocabulary.build(terms)
+    assert [vocabulary[t] for t in terms] == column.tolist()
+    assert (other in vocabulary) == (other in terms)
