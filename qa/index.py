@@ -128,15 +128,16 @@ class Vocabulary(Mapping[str, int]):
     @classmethod
     def build(cls, terms: Sequence[str]) -> tuple[Vocabulary, np.ndarray]:
         """The vocabulary of distinct terms, and the column it gives each term, in given order."""
-        encoded = [t.encode() for t in terms]
-        hashes = _hashes(encoded)
+        data, lengths = _packed([t.encode() for t in terms])
+        hashes = _hashes(data, lengths)
         order = np.argsort(hashes, kind="stable")
         column = np.empty(len(terms), np.int64)
         column[order] = np.arange(len(terms))
-        ordered = [encoded[i] for i in order]
-        offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(len, ordered), np.int64))])
-        blob = np.frombuffer(b"".join(ordered), np.uint8)
-        return cls(hashes[order], offsets.astype(np.int64), blob), column
+        # The terms' bytes in hash order: each stored byte's place among the given ones.
+        offsets = np.concatenate([[0], np.cumsum(lengths[order])])
+        starts = np.cumsum(lengths) - lengths
+        moved = np.repeat(starts[order] - offsets[:-1], lengths[order]) + np.arange(len(data))
+        return cls(hashes[order], offsets.astype(np.int64), data[moved]), column
 
     def get(self, term: str, default: int | None = None) -> int | None:
         column = self._looked_up[term]
@@ -342,18 +343,22 @@ def _hash(term: bytes) -> int:
     return value
 
 
-def _hashes(encoded: list[bytes]) -> np.ndarray:
-    """_hash of every term at once: a vocabulary has a million terms, too many for a loop."""
+def _packed(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The byte strings one after the other, and the length of each."""
     lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-    data = np.frombuffer(b"".join(encoded), np.uint8).astype(np.uint64)
-    hashes = np.zeros(len(encoded), np.uint64)
+    return np.frombuffer(b"".join(encoded), np.uint8), lengths
+
+
+def _hashes(data: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """_hash of every term at once (see _packed): a vocabulary has a million terms."""
+    hashes = np.zeros(len(lengths), np.uint64)
     if not len(data):
         return hashes
     ends = np.cumsum(lengths)
     # Each byte times the base to the power of the digits after it in its term (wrapping around
     # 2**64 as _hash's mask does), summed term by term, then the length as the last digit.
     after = np.repeat(ends, lengths) - np.arange(len(data))
-    digits = data * _powers(int(lengths.max()) + 1)[after]
+    digits = data.astype(np.uint64) * _powers(int(lengths.max()) + 1)[after]
     nonempty = lengths > 0
     hashes[nonempty] = np.add.reduceat(digits, (ends - lengths)[nonempty])
     return hashes + lengths.astype(np.uint64)

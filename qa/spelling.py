@@ -104,31 +104,34 @@ class Lexicon:
         # Each part's pairs, the most written first, then the earliest unit: the first is its own.
         order = np.lexsort((pair_unit, -times, pair_part))
         best = order[np.searchsorted(pair_part[order], np.arange(len(words)))]
-        spellings = dict(zip(words, [units[u] for u in pair_unit[best].tolist()], strict=True))
-        return cls.of(spellings, dict(zip(words, counts.tolist(), strict=True)))
+        return cls._of(words, [units[u] for u in pair_unit[best].tolist()], counts)
 
     @classmethod
     def of(cls, spellings: Mapping[str, str], counts: Mapping[str, int]) -> Lexicon:
         """The lexicon of folded words with their counts and the spelling of each."""
         words = list(counts)
+        uses = np.fromiter(counts.values(), np.int64, len(words))
+        return cls._of(words, [spellings[w] for w in words], uses)
+
+    @classmethod
+    def _of(cls, words: list[str], spellings: list[str], counts: np.ndarray) -> Lexicon:
+        """The lexicon of distinct folded words, each with its spelling and count."""
         vocabulary, column = Vocabulary.build(words)
-        by_column = [""] * len(words)
-        for word, c in zip(words, column.tolist(), strict=True):
-            by_column[c] = word
+        by_column = np.empty(len(words), np.int64)
+        by_column[column] = np.arange(len(words))
         # Each word's _shape, for all at once.
         initials = np.fromiter((ord(w[0]) for w in words), np.int64, len(words))
         shapes = initials << 32 | np.fromiter(map(len, words), np.int64, len(words))
         order = np.argsort(shapes, kind="stable")
-        by_shape = [words[i] for i in order.tolist()]
         return cls(
             {
                 "hashes": vocabulary.hashes,
                 "offsets": vocabulary.offsets,
                 "terms": vocabulary.terms,
-                **_strings("spelling", [spellings[w] for w in by_column]),
+                **_strings("spelling", [spellings[i] for i in by_column.tolist()]),
                 "shapes": shapes[order],
-                "shape-counts": np.array([counts[w] for w in by_shape], np.int64),
-                **_strings("shape", by_shape),
+                "shape-counts": counts[order],
+                **_strings("shape", [words[i] for i in order.tolist()]),
             }
         )
 
@@ -213,11 +216,15 @@ def _shape(initial: str, length: int) -> int:
 
 
 def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
-    """`<name>-text`, the strings' UTF-8 bytes each ended by SEPARATOR, and `<name>-offsets`."""
-    encoded = [(s + SEPARATOR).encode() for s in strings]
-    offsets = np.zeros(len(encoded) + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
-    return {f"{name}-text": np.frombuffer(b"".join(encoded), np.uint8), f"{name}-offsets": offsets}
+    """`<name>-text`, the strings' UTF-8 bytes each ended by SEPARATOR, and `<name>-offsets`.
+
+    No word holds SEPARATOR, so each string ends where one is found.
+    """
+    text = np.frombuffer(
+        (SEPARATOR.join(strings) + SEPARATOR if strings else "").encode(), np.uint8
+    )
+    ends = np.flatnonzero(text == ord(SEPARATOR)) + len(SEPARATOR)
+    return {f"{name}-text": text, f"{name}-offsets": np.concatenate([[0], ends]).astype(np.int64)}
 
 
 def _string(a: Mapping[str, np.ndarray], name: str, i: int) -> str:
