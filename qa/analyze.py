@@ -25,10 +25,13 @@ INNER_APOSTROPHE = re.compile(rf"(?<=\w)[{APOSTROPHES}](?=\w)")
 # A token keeps a comma only in a number, with digits (as TOKENIZER's engine sees them) around it.
 DIGIT_COMMA = regex.compile(r"\d,\d")
 # ASCII text without a figure like `4,000` or `3.5` has runs of word characters for tokens, which
-# bytes.translate (every other byte to a space) and str.split find several times faster.
+# bytes.translate (letters lowered, every other byte a space) and str.split find several times
+# faster.
 FIGURE = regex.compile(r"\d[,.]\d")
-_WORD_BYTES = (string.ascii_letters + string.digits + "_").encode()
-ONLY_WORDS = bytes(byte if byte in _WORD_BYTES else ord(" ") for byte in range(256))
+_WORD_BYTES = (string.ascii_lowercase + string.digits + "_").encode()
+# ASCII's letters in lower case, its other word characters as they are, all else a space.
+_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
+ONLY_WORDS = bytes(byte if byte in _WORD_BYTES else ord(" ") for byte in _LOWER)
 # What a token that is no term (a stopword) stems to: no stem is empty, so it can be left out
 # by filter(None, ...) at C speed.
 NO_TERM = ""
@@ -44,11 +47,13 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens of the text, before stopwords and stemming."""
-    folded = fold(text)
+    # ASCII text is folded by the translation below (lower() would be one more pass).
+    folded = text if text.isascii() else fold(text)
     if any(map(folded.__contains__, APOSTROPHES)):
         folded = INNER_APOSTROPHE.sub("", folded)
     if folded.isascii() and not FIGURE.search(folded):
         return folded.encode().translate(ONLY_WORDS).decode().split()
+    folded = folded.lower()
     found = TOKENIZER.findall(folded)
     return [t.replace(",", "") for t in found] if DIGIT_COMMA.search(folded) else found
 

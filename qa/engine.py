@@ -104,9 +104,11 @@ class Engine:
         """
         corpus_path = Path(corpus_dir) if corpus_dir else default_corpus()
         index_path = Path(index_dir) if index_dir else default_index(corpus_path)
-        digest = fingerprint(corpus_path)
+        # Only a saved index needs the folder's fingerprint beforehand: a rebuild reads every
+        # file anyway and fingerprints what it read, so hashing the corpus first would be twice.
+        digest = None if rebuild else fingerprint(corpus_path)
         why = "a rebuild was asked for"
-        if not rebuild:
+        if digest is not None:
             try:
                 return cls(store.load(index_path, digest), corpus_path, index_path)
             except store.IndexUnusable as exc:
@@ -118,7 +120,7 @@ class Engine:
             raise CorpusError(
                 f"no usable document in {corpus_path}" + (f" ({reasons})" if reasons else "")
             )
-        if corpus.fingerprint != digest:
+        if digest is not None and corpus.fingerprint != digest:
             # The index records the files as read, so the next start sees what changed since.
             log.warning("files of %s changed while they were being indexed", corpus_path)
         words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
