@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 import unicodedata
 from functools import cache
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 
 import regex
@@ -74,10 +77,8 @@ class Analyzer:
     """
 
     def __init__(self, memo: int | None = None) -> None:
-        # NLTK's English Snowball stemmer, at C speed: PyStemmer 2.x builds the same algorithm
-        # from Snowball's own source (tests compare the two), about five times faster. Our memo
-        # remembers stems, so PyStemmer's own cache would only hold them twice.
-        self._stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
+        # A PyStemmer stemmer keeps state between calls, so each thread has its own.
+        self._local = threading.local()
         self._stopwords = stopwords()
         self._stems: dict[str, str] = {}
         self._memo = memo
@@ -89,22 +90,32 @@ class Analyzer:
         # Looked up at C speed: a Python loop over the tokens would cost more than the lookups.
         stems = list(map(self._stems.get, found))
         if None in stems:
-            self._learn(found)
-            stems = list(map(self._stems.__getitem__, found))
+            learned = self._learn(list(compress(found, map(is_, stems, repeat(None)))))
+            # From what was looked up and learned here: another thread may empty the memo.
+            stems = list(map(learned.get, found, stems))
         return list(filter(None, stems))
 
     def word_terms(self, word: str) -> tuple[str, ...]:
         """The terms of one word, remembered: cheaper than `terms` for words seen before."""
         return self._words[word]
 
-    def _learn(self, found: list[str]) -> None:
-        """Remembers the stems of the tokens not seen yet (of all, when the memo is full)."""
-        stems = self._stems
-        new = [token for token in dict.fromkeys(found) if token not in stems]
-        if self._memo is not None and len(stems) + len(new) > self._memo:
-            stems.clear()
-            new = list(dict.fromkeys(found))
-        stems.update(zip(new, map(self._term, new, self._stemmer.stemWords(new)), strict=True))
+    def _learn(self, unknown: list[str]) -> dict[str, str]:
+        """The stems of tokens not seen yet, remembered (after forgetting all, when full)."""
+        new = list(dict.fromkeys(unknown))
+        learned = dict(zip(new, map(self._term, new, self.stemmer().stemWords(new)), strict=True))
+        if self._memo is not None and len(self._stems) + len(learned) > self._memo:
+            self._stems.clear()
+        self._stems.update(learned)
+        return learned
+
+    def stemmer(self) -> Stemmer.Stemmer:
+        """NLTK's English Snowball stemmer at C speed: PyStemmer 2.x builds the same algorithm
+        from Snowball's source (the tests compare the two), five times faster."""
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            # No cache: the analyzer remembers stems, PyStemmer's would only hold them twice.
+            stemmer = self._local.stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
+        return stemmer
 
     def _term(self, token: str, stem: str) -> str:
         if token in self._stopwords or token == "_" * len(token):

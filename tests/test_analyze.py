@@ -1,3 +1,6 @@
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,7 +62,7 @@ NLTK_STEMMER = SnowballStemmer("english")
 
 def stems_as_nltk_does(found: list[str]) -> bool:
     """Every token's stem is NLTK's (stopwords and figures are no stems, see Analyzer)."""
-    stems = Analyzer()._stemmer.stemWords(found)
+    stems = Analyzer().stemmer().stemWords(found)
     return stems == [NLTK_STEMMER.stem(token) for token in found]
 
 
@@ -85,3 +88,20 @@ def test_any_tokens_stems_are_nltks(found):
 
 def test_stopwords_and_figures_are_left_unstemmed():
     assert Analyzer().terms("The 1990s were theirs; ___ added 4,000") == ["1990s", "ad", "4000"]
+
+
+def test_threads_sharing_an_analyzer_get_the_stems_one_thread_gets():
+    words = [synthetic.word(rank) + suffix for rank in range(3000) for suffix in ("", "s", "ing")]
+    texts = [" ".join(words[i : i + 7]) for i in range(0, len(words), 3)]
+    alone = [Analyzer().terms(text) for text in texts]
+    # Threads take turns as often as they can, and a small memo is emptied again and again,
+    # so that one thread empties it while another is between learning stems and using them.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(3):
+            shared = Analyzer(memo=64)
+            with ThreadPoolExecutor(8) as pool:
+                assert list(pool.map(shared.terms, texts, chunksize=4)) == alone
+    finally:
+        sys.setswitchinterval(interval)
