@@ -1,5 +1,6 @@
 import string
 from collections import Counter, defaultdict
+from difflib import SequenceMatcher
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from qa.analyze import fold
 from qa.corpus import read_corpus
-from qa.spelling import WORD, Lexicon, words_in
+from qa.spelling import NAME_SIMILARITY, WORD, Lexicon, words_in
 from tests.conftest import DEFAULT_CORPUS
 
 
@@ -117,3 +118,32 @@ def test_an_unclear_suggestion_is_offered_not_applied(tmp_path):
     [suggestion] = result["query"]["spelling"]
     assert suggestion["written"] == "Marivaz" and suggestion["applied"] is False
     assert result["answer"].startswith("Did you mean “")
+
+
+# Words alike in letters but not in order, with repeats and letters of several bytes.
+LETTERS = "aaabeilnorst’éßжш"
+SIMILAR = st.text(LETTERS, min_size=1, max_size=9).map(lambda w: "s" + w)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SIMILAR, min_size=1, max_size=60), SIMILAR)
+def test_the_byte_bound_keeps_every_word_quick_ratio_would(words, word):
+    lexicon = Lexicon.build([" ".join(words)])
+    a, n = lexicon.arrays, len(word)
+    kept = {w for w, _ in lexicon._near(word)}
+    band = [
+        w
+        for w in lexicon.arrays["shape-text"].tobytes().decode().split("\n")[:-1]
+        if w[0] == word[0] and abs(len(w) - n) <= 3
+    ]
+    needed = {w for w in band if SequenceMatcher(None, word, w).quick_ratio() >= NAME_SIMILARITY}
+    assert needed <= kept <= set(band)
+    assert len(a["shape-bytes"]) == len(a["shapes"])
+
+
+def test_suggestions_are_those_of_scoring_every_word_of_the_band(lexicon, monkeypatch):
+    questions = ["What happened in Hasakeh?", "Who attacked Shadadi?", "Who held Kobanee?"]
+    bounded = [lexicon.suggestions(q) for q in questions]
+    monkeypatch.setattr(Lexicon, "_may_match", lambda self, word, lo, hi: np.ones(hi - lo, bool))
+    assert [lexicon.suggestions(q) for q in questions] == bounded
+    assert all(bounded)
