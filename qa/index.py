@@ -335,7 +335,7 @@ def _load(folder: Path) -> dict[str, np.ndarray]:
 def _hash(term: bytes) -> int:
     """A 64-bit hash that is the same in every process and run (unlike hash()): the bytes, then
     the length, as digits of a number in base HASH_BASE, modulo 2**64. Terms with equal hashes
-    are told apart by their bytes.
+    are told apart by their bytes: a corpus made to collide would only slow its own lookups.
     """
     value = 0
     for digit in (*term, len(term)):
