@@ -250,6 +250,8 @@ def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
         (SEPARATOR.join(strings) + SEPARATOR if strings else "").encode(), np.uint8
     )
     ends = np.flatnonzero(text == ord(SEPARATOR)) + len(SEPARATOR)
+    if len(ends) != len(strings):
+        raise ValueError(f"a string of {name} holds the separator")
     return {f"{name}-text": text, f"{name}-offsets": np.concatenate([[0], ends]).astype(np.int64)}
 
 
