@@ -44,6 +44,12 @@ HTTP_QUESTIONS = [
 ]
 # wrk runs per route, taking turns; the medians are reported.
 HTTP_ROUNDS = 3
+# What wrk loads: (the route as reported, its path, whether it POSTs the questions).
+HTTP_ROUTES = {
+    "ask": ("POST /api/ask", "/api/ask", True),
+    "precomputed": ("POST /bench/precomputed", "/bench/precomputed", True),
+    "healthz": ("GET /healthz", "/healthz", False),
+}
 Log = Callable[[str], None]
 
 
@@ -282,9 +288,10 @@ def _gunicorn_session(
         "QA_HOST": "127.0.0.1",
         "QA_PORT": str(port),
         "QA_RATE_LIMIT": "off",
+        "QA_BENCH_QUESTION": questions[0],
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "qa.bench_wsgi:app"],
         cwd=REPOSITORY,
         env=environ,
         stdout=subprocess.DEVNULL,
@@ -294,18 +301,19 @@ def _gunicorn_session(
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base + "/readyz", server)
         problem = _ask_problem(base + "/api/ask", questions[0])
-        runs: dict[str, list[dict]] = {"ask": [], "healthz": []}
+        runs: dict[str, list[dict]] = {route: [] for route in HTTP_ROUTES}
         with tempfile.TemporaryDirectory() as scratch:
             script = Path(scratch, "ask.lua")
             script.write_text(_ask_script(questions), "utf-8")
-            # The routes take turns, so that a busy spell of the shared machine falls on both.
+            # The routes take turns, so that a busy spell of the shared machine falls on all.
             for _ in range(HTTP_ROUNDS):
-                runs["ask"].append(_wrk(base + "/api/ask", seconds, connections, script))
-                runs["healthz"].append(_wrk(base + "/healthz", seconds, connections))
-        ask, health = _median_run(runs["ask"]), _median_run(runs["healthz"])
+                for route, (_, path, posts) in HTTP_ROUTES.items():
+                    wrk = _wrk(base + path, seconds, connections, script if posts else None)
+                    runs[route].append(wrk)
         usage = [{"pid": server.pid, "role": "master", **memory(server.pid)}]
         usage += [{"pid": pid, "role": "worker", **memory(pid)} for pid in children(server.pid)]
-        return {"ask": ask, "healthz": health, "memory": usage, "problem": problem}
+        medians = {route: _median_run(route_runs) for route, route_runs in runs.items()}
+        return {**medians, "memory": usage, "problem": problem}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -506,7 +514,10 @@ def _http_section(http: dict | str) -> list[str]:
         f"`wrk -t1 -c{http['connections']} -d{http['seconds']:g}s --latency`, on the same "
         f"two cores as the server, {HTTP_ROUNDS} runs per route taking turns: medians, with "
         "each run's requests/s under runs. /api/ask POSTs questions in turn; no answer is "
-        "cached, so every request is retrieved, ranked and cut into spans anew.",
+        "cached, so every request is retrieved, ranked and cut into spans anew. "
+        "/bench/precomputed (served only here, by qa.bench_wsgi) takes the same requests as "
+        "/api/ask does, checks them, and answers with one answer made at start: the cost of "
+        "Flask and JSON without the engine.",
         "",
         "| index | route | requests/s | of /healthz | runs | p50 ms | p99 ms "
         "| non-2xx + socket errors |",
@@ -516,7 +527,7 @@ def _http_section(http: dict | str) -> list[str]:
     if "largest" in http:
         sessions.append((f"{http['largest_sentences']:,} sentences", http["largest"]))
     for name, session in sessions:
-        for route, key in (("POST /api/ask", "ask"), ("GET /healthz", "healthz")):
+        for key, (route, _, _) in HTTP_ROUTES.items():
             w = session[key]
             share = w["rps"] / session["healthz"]["rps"]
             runs = ", ".join(f"{r:,.0f}" for r in w["runs_rps"])

@@ -1,7 +1,11 @@
 """The benchmark command runs end to end on a tiny corpus; its figures are not asserted."""
 
+import importlib
+import sys
+
 from click.testing import CliRunner
 
+from qa.bench import HTTP_QUESTIONS
 from qa.cli import main
 
 
@@ -37,3 +41,27 @@ def test_bench_rejects_sizes_that_are_not_numbers(tmp_path):
     result = CliRunner().invoke(main, ["bench", "--sizes", "ten", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "--sizes" in result.output
+
+
+def test_the_bench_app_checks_a_request_as_ask_does_and_answers_what_it_made_at_start(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("QA_RATE_LIMIT", "off")
+    monkeypatch.setenv("QA_BENCH_QUESTION", HTTP_QUESTIONS[0])
+    modules = ("qa.wsgi", "qa.bench_wsgi")  # each builds its app when imported: afresh here
+    for name in modules:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    bench_app = importlib.import_module("qa.bench_wsgi")
+    for name in modules:  # and not for later tests, once this one's index is gone
+        del sys.modules[name]
+    client = bench_app.app.test_client()
+
+    answered = client.post("/bench/precomputed", json={"question": "anything else"})
+    assert answered.status_code == 200
+    assert answered.get_json()["citations"] == bench_app.PRECOMPUTED["citations"] != []
+    for bad in ({"data": "{", "content_type": "application/json"}, {"data": "question=x"}):
+        refused = client.post("/bench/precomputed", **bad)
+        asked = client.post("/api/ask", **bad)
+        assert refused.status_code == asked.status_code >= 400
+        assert refused.get_json()["error"] == asked.get_json()["error"]

@@ -14,6 +14,11 @@ bp.before_request(limit_client)
 
 @bp.post("/ask")
 def ask_post() -> Response:
+    return _answer(posted_question())
+
+
+def posted_question() -> validation.AskRequest:
+    """The question of a POST's JSON body, checked; the HTTPException to answer otherwise."""
     if not request.is_json:
         raise UnsupportedMediaType("Content-Type: must be application/json")
     # get_data enforces MAX_CONTENT_LENGTH (413) on a declared Content-Length, but a chunked body
@@ -22,7 +27,7 @@ def ask_post() -> Response:
     if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
         raise RequestEntityTooLarge()
     data = validation.parse_json_body(body)
-    return _answer(validation.ask_body(data, current_app.extensions["qa.document_ids"]))
+    return validation.ask_body(data, current_app.extensions["qa.document_ids"])
 
 
 @bp.get("/ask")
