@@ -44,9 +44,6 @@ class Coder:
         self._strings: list[str] = []
         self._told = 0
 
-    def __len__(self) -> int:
-        return len(self._strings)
-
     def numbers(self, distinct: list[str]) -> np.ndarray:
         """The numbers of distinct strings; those not met before get the next ones, in order."""
         # One lookup per string at C speed (a large dict's lookups are what this costs).

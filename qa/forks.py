@@ -23,8 +23,8 @@ def can_fork() -> bool:
 class Forked(Generic[T]):
     """function(*args), computed by a forked child while this process goes on.
 
-    The result comes back pickled, so it should be small next to what the child reads (JSON
-    text rather than the objects it encodes). Where forking is not safe, `result` computes it.
+    The result comes back pickled, so it should be compact (arrays or JSON text, not many small
+    Python objects). Where forking is not safe, `result` computes it.
     """
 
     def __init__(self, function: Callable[..., T], *args: object) -> None:

@@ -18,6 +18,8 @@ from nltk.tokenize.punkt import (
     PunktToken,
 )
 
+from qa.memo import Memo
+
 CITATION = re.compile(r"\[(\d{1,4})\]")
 
 # A sentence longer than this is cut at its citation marks into pieces of about TARGET_WORDS;
@@ -91,25 +93,18 @@ class _Tokenizer(PunktSentenceTokenizer):
     """Punkt's sentence tokenizer, remembering whether each context of a period breaks there.
 
     The verdict on a context (`U.S. The`: the words around a period) depends on its text alone,
-    and a corpus repeats its contexts: more than half of them in encyclopedic text. The memo is
-    emptied when full, so that its memory stays bounded.
+    and a corpus repeats its contexts: more than half of them in encyclopedic text. The memo
+    forgets all when full (qa.memo), so that its memory stays bounded.
     """
 
     def __init__(self, params: PunktParameters) -> None:
         super().__init__(params, lang_vars=_LanguageVars(), token_cls=_Token)
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts = Memo(super().text_contains_sentbreak, CONTEXTS)
         # Words that may be read as abbreviations before a period (see _plain_end).
         self._not_plain = params.abbrev_types | {first for first, _ in params.collocations}
 
     def text_contains_sentbreak(self, text: str) -> bool:
-        if self._plain_end(text):
-            return True
-        verdict = self._verdicts.get(text)
-        if verdict is None:
-            if len(self._verdicts) >= CONTEXTS:
-                self._verdicts.clear()
-            verdict = self._verdicts[text] = super().text_contains_sentbreak(text)
-        return verdict
+        return self._plain_end(text) or self._verdicts[text]
 
     def _plain_end(self, text: str) -> bool:
         """Whether Punkt surely breaks in this context, known without its token-by-token passes.
