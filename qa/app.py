@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from qa import errors, openapi, reload
 from qa.corpus import CorpusError
 from qa.engine import Engine, IndexNotSaved
+from qa.json_provider import OrjsonProvider
 from qa.ratelimit import RateLimiter
 from qa.views import BLUEPRINTS
 
@@ -59,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Raises StartupError, with one line saying why, when the settings or the index are unusable.
     """
     app = Flask(__name__, static_folder=None)
+    app.json = OrjsonProvider(app)
     # No redirect from // to /: every answer is the resource or a JSON error, never an HTML page.
     app.url_map.merge_slashes = False
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, **settings_from_env())
