@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +154,12 @@ class Ranker:
         return np.cumsum(starts) - 1, np.append(first, n)
 
     @cached_property
+    def _documents(self) -> np.ndarray:
+        """Each passage's document number."""
+        starts = self.table.doc_starts
+        return np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+
+    @cached_property
     def _cumulative_length(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
 
@@ -217,7 +223,7 @@ class Ranker:
         """The features, and rows x terms: whether each row holds each term."""
         number, first = self.paragraphs
         start, end = first[number[rows]], first[number[rows] + 1]
-        document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
+        document = self._documents[rows]
         doc_start, doc_end = self.table.doc_starts[document], self.table.doc_starts[document + 1]
         # What the question asks decides about the sentence; the conversation's earlier terms
         # only about where it is (its paragraph, its document).
@@ -226,24 +232,23 @@ class Ranker:
         mass, context = asked * terms.idf, q * terms.idf
         total, context_total = mass.sum() + unknown, context.sum() + unknown
 
-        # The candidates' paragraphs hold their neighbours: their weights are read once.
-        members = _members(start, end)
-        member_weights = self._weights(terms, members)
+        # How many of each term's postings come before the rows before, at, after and two after
+        # each candidate, and before the bounds of its paragraph and document: a row holds a
+        # term when the count grows past it, and a span holds the difference.
         n = len(rows)
-        # Where each row, its neighbours and its paragraph's bounds are among the members.
-        at = np.searchsorted(members, np.concatenate([rows - 1, rows, rows + 1, start, end]))
-        near = np.minimum(at[: 3 * n], len(members) - 1)
-        weights = member_weights[near[n : 2 * n]]
+        bounds = [rows - 1, rows, rows + 1, rows + 2, start, end, doc_start, doc_end]
+        reach = self._reach(terms, np.concatenate(bounds))
+        near = self._weights_at(terms, reach[: 3 * n], reach[n : 4 * n] > reach[: 3 * n])
+        weights = near[n : 2 * n]
         present = weights > 0
-        before = np.where((rows > start)[:, None], member_weights[near[:n]], 0)
-        after = np.where((rows + 1 < end)[:, None], member_weights[near[2 * n :]], 0)
+        before = np.where((rows > start)[:, None], near[:n], 0)
+        after = np.where((rows + 1 < end)[:, None], near[2 * n :], 0)
         window = present | (before > 0) | (after > 0)
-        # How many sentences of each row's paragraph hold each term, from running counts.
-        held = np.zeros((len(members) + 1, len(terms)))
-        np.cumsum(member_weights > 0, axis=0, out=held[1:])
-        in_paragraph = held[at[4 * n :]] - held[at[3 * n : 4 * n]]
+        # A term's weights are all positive or none is (they share its idf's sign), and a
+        # paragraph counts the sentences where the term weighs.
+        in_paragraph = (reach[5 * n : 6 * n] - reach[4 * n : 5 * n]) * (terms.idf > 0)
+        in_document = reach[7 * n :] - reach[6 * n : 7 * n]
 
-        in_document = self._count(terms, doc_start, doc_end)
         local_idf = _idf(doc_end - doc_start, in_document)
         absent_idf = np.log(doc_end - doc_start + 0.5) - math.log(0.5)
         local_total = local_idf @ asked + terms.missing * absent_idf
@@ -264,23 +269,23 @@ class Ranker:
         }
         return np.array([columns[name] for name in FEATURES]).T, present
 
-    def _weights(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
-        """rows x terms: each term's BM25 weight in each row, 0 where the row lacks the term."""
-        out = np.zeros((len(rows), len(terms)))
-        for j, (postings, weights) in enumerate(zip(terms.postings, terms.weights, strict=True)):
-            at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
-            hit = postings[at] == rows
-            out[hit, j] = weights[at[hit]]
+    def _reach(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
+        """rows x terms: how many of each term's postings are below each row."""
+        # In the postings' own type: searchsorted would otherwise copy the postings to convert
+        # them, which costs in proportion to their length (a millisecond for a common term).
+        rows = rows.astype(self.index.indices.dtype)
+        out = np.empty((len(rows), len(terms)), np.intp)
+        for j, postings in enumerate(terms.postings):
+            out[:, j] = np.searchsorted(postings, rows)
         return out
 
-    def _count(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """rows x terms: how many passages in [lo, hi) hold each term."""
-        n, bounds = len(lo), np.concatenate([lo, hi])
-        out = np.empty((n, len(terms)), np.int64)
-        for j, postings in enumerate(terms.postings):
-            found = np.searchsorted(postings, bounds)
-            out[:, j] = found[n:] - found[:n]
-        return out
+    def _weights_at(self, terms: Terms, places: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """The weight of each term's posting at `places` (rows x terms) where held, else 0."""
+        places = np.minimum(places, [len(p) - 1 for p in terms.postings])
+        out = np.empty(places.shape)
+        for j, weights in enumerate(terms.weights):
+            out[:, j] = weights[places[:, j]]
+        return np.where(held, out, 0.0)
 
     def _paragraph_bm25(
         self, terms: Terms, start: np.ndarray, end: np.ndarray, tf: np.ndarray
@@ -319,13 +324,21 @@ class Ranker:
         asked = question_word(question)
         known = set(tokens(question))
         surfaces = [self._surfaces[row] for row in rows.tolist()]
-        columns = {
-            "novelty": [s.novelty(known) for s in surfaces],
-            "new_names": [s.new_names(known) for s in surfaces],
-            "when_date": [asked == "when" and s.has_date for s in surfaces],
-            "count_number": [asked == "how many" and s.new_number(known) for s in surfaces],
+        n = len(surfaces)
+        counts = np.array([s.overlap(known) for s in surfaces], float).reshape(n, 4)
+        words_known, names_known, names, size = counts.T
+        when_date, count_number = np.zeros(n), np.zeros(n)
+        if asked == "when":
+            when_date[:] = [s.has_date for s in surfaces]
+        elif asked == "how many":
+            count_number[:] = [s.new_number(known) for s in surfaces]
+        return {
+            # The share of the sentence's words that the question does not have.
+            "novelty": 1 - words_known / size if known else np.ones(n),
+            "new_names": (names - names_known) / size,
+            "when_date": when_date,
+            "count_number": count_number,
         }
-        return {name: np.array(values, float) for name, values in columns.items()}
 
 
 class Surface:
@@ -349,23 +362,18 @@ class Surface:
     def has_date(self) -> bool:
         return DATE.search(self.text) is not None
 
-    def novelty(self, known: set[str]) -> float:
-        """The share of the sentence's words that the question does not have."""
-        if not known:
-            return 1.0
-        return 1 - sum(map(self.words.get, known, repeat(0))) / self.size
-
-    def new_names(self, known: set[str]) -> float:
-        return (len(self.names) - sum(map(known.__contains__, self.names))) / self.size
+    def overlap(self, known: set[str]) -> tuple[int, int, int, int]:
+        """How many of its words and of its names are `known`, how many names it has, its size."""
+        names = self.names
+        return (
+            sum(map(self.words.get, known, repeat(0))),
+            sum(map(known.__contains__, names)),
+            len(names),
+            self.size,
+        )
 
     def new_number(self, known: set[str]) -> bool:
         return any(n not in known for n in self.numbers)
-
-
-def _members(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Every row, in order, of the paragraphs that span [start, end) for some rows."""
-    paragraphs = sorted(set(zip(start.tolist(), end.tolist(), strict=True)))
-    return np.fromiter(chain.from_iterable(range(s, e) for s, e in paragraphs), np.intp)
 
 
 def _idf(n: np.ndarray | int, df: np.ndarray) -> np.ndarray:

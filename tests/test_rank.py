@@ -48,11 +48,6 @@ def test_paragraphs_are_blocks_of_prose_and_single_fields(engine):
     assert number.tolist() == [0, 1, 2, 2, 2, 3, 3, 4, 4, 5]
 
 
-def test_paragraph_members_are_every_row_of_the_rows_paragraphs():
-    members = rank._members(np.array([3, 0, 0]), np.array([4, 3, 3]))
-    assert members.tolist() == [0, 1, 2, 3]
-
-
 @pytest.mark.parametrize("rows", [list(range(10)), [9, 3, 4, 0, 6, 2]])
 def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, rows):
     question = "Where does the Alpha river flood the plain?"
@@ -62,7 +57,8 @@ def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, 
     features = ranker.features(terms, question, rows)
     number, first = ranker.paragraphs
     start, end = first[number[rows]], first[number[rows] + 1]
-    every = ranker._weights(terms, np.arange(engine.index.size))
+    # Each term's weight in every passage, from the index's own scoring of that term alone.
+    every = np.column_stack([engine.index.scores({name: 1.0}) for name in terms.names])
     previous = np.array(
         [every[r - 1] @ terms.query if r > s else 0.0 for r, s in zip(rows, start, strict=True)]
     )
@@ -72,6 +68,32 @@ def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, 
     assert column == pytest.approx(previous / previous.max())
     column = features[:, rank.FEATURES.index("paragraph_bm25")]
     assert column == pytest.approx(paragraph / paragraph.max())
+
+
+@pytest.mark.parametrize("rows", [list(range(10)), [9, 3, 4, 0, 6, 2], [5]])
+def test_coverage_features_agree_with_a_count_row_by_row(engine, rows):
+    question = "Where did the Alpha river flood Portville in 1901?"
+    ranker = engine.ranker
+    terms = ranker.terms(answer.build_query(engine.analyzer, question))
+    rows = np.array(rows)
+    features = ranker.features(terms, question, rows)
+    number, first = ranker.paragraphs
+    docs = engine.corpus.table.doc_starts
+    every = np.column_stack([engine.index.scores({name: 1.0}) for name in terms.names]) > 0
+    mass, context = terms.asked * terms.idf, terms.query * terms.idf
+    window, in_document = [], []
+    for r in rows.tolist():
+        s, e = first[number[r]], first[number[r] + 1]
+        window.append(every[max(r - 1, s) : min(r + 2, e)].any(axis=0))
+        d = np.searchsorted(docs, r, "right") - 1
+        in_document.append(every[docs[d] : docs[d + 1]].any(axis=0))
+    expected = {
+        "coverage": every[rows] @ mass / mass.sum(),
+        "window_coverage": np.array(window) @ mass / mass.sum(),
+        "document_coverage": np.array(in_document) @ context / context.sum(),
+    }
+    for name, values in expected.items():
+        assert features[:, rank.FEATURES.index(name)] == pytest.approx(values), name
 
 
 def test_the_paragraph_of_a_retrieved_sentence_joins_the_candidates(engine):
