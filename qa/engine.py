@@ -10,14 +10,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
-from itertools import pairwise
+from itertools import compress, pairwise
 from pathlib import Path
 
 import numpy as np
 
 from qa import aliases, answer, conversation, spans, spelling, store
 from qa.aliases import AliasTable
-from qa.analyze import Analyzer
+from qa.analyze import Analyzer, fold
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
 from qa.forks import Forked
 from qa.index import BM25Index
@@ -267,10 +267,26 @@ class Engine:
 
     def documents(self) -> list[dict]:
         """[{"id", "title", "sections": [str], "passages": int}] in corpus order."""
+        return list(self._summaries)
+
+    def find_documents(self, text: str = "") -> list[dict]:
+        """The documents whose title or id holds `text`, case and accents aside, in corpus order."""
+        if not text:
+            return self._summaries
+        wanted = fold(text)
+        return list(compress(self._summaries, (wanted in name for name in self._search_names)))
+
+    @cached_property
+    def _summaries(self) -> list[dict]:
         return [
             {"id": d.id, "title": d.title, "sections": d.sections, "passages": len(d.passages)}
             for d in self.corpus.documents
         ]
+
+    @cached_property
+    def _search_names(self) -> list[str]:
+        """Each document's folded title and id, a line apart so that no match spans both."""
+        return [fold(f"{d.title}\n{d.id}") for d in self.corpus.documents]
 
     def document(self, doc_id: str) -> dict | None:
         """The document as its ordered passages, or None for an unknown id."""

@@ -10,7 +10,17 @@ from collections.abc import Iterable
 from typing import Any
 
 import qa
-from qa.validation import K_DEFAULT, K_MAX, K_MIN, MAX_HISTORY, MAX_QUESTION
+from qa.validation import (
+    K_DEFAULT,
+    K_MAX,
+    K_MIN,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    LIMIT_MIN,
+    MAX_HISTORY,
+    MAX_OFFSET,
+    MAX_QUESTION,
+)
 
 # At least one character that is neither white space nor a control character (those are stripped).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
@@ -248,15 +258,52 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
             "/api/documents": {
                 "get": {
                     "operationId": "listDocuments",
-                    "summary": "Every document with its sections and passage count",
+                    "summary": "The documents, their sections and passage counts, a page at a time",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "maxLength": MAX_QUESTION,
+                                "description": "Only documents whose title or id holds this text, "
+                                "case and accents aside.",
+                            },
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": LIMIT_MIN,
+                                "maximum": LIMIT_MAX,
+                                "default": LIMIT_DEFAULT,
+                            },
+                        },
+                    ],
                     "responses": {
                         "200": _json(
                             _object(
-                                {"documents": {"type": "array", "items": _ref("DocumentSummary")}}
+                                {
+                                    "documents": {
+                                        "type": "array",
+                                        "items": _ref("DocumentSummary"),
+                                    },
+                                    "total": {"type": "integer", "minimum": 0},
+                                    "offset": {"type": "integer", "minimum": 0},
+                                    "limit": {"type": "integer", "minimum": LIMIT_MIN},
+                                    "next_offset": {"type": ["integer", "null"]},
+                                }
                             ),
-                            "The documents in corpus order.",
+                            "The page of matching documents in corpus order, how many match in "
+                            "all, and where the next page starts (null after the last).",
                         ),
-                        **_errors(429, 500),
+                        **_errors(400, 429, 500),
                     },
                 }
             },

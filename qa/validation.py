@@ -16,6 +16,16 @@ MAX_QUESTION = 1000
 MAX_HISTORY = 10
 K_MIN, K_MAX, K_DEFAULT = 1, 20, 5
 FIELDS = ("question", "history", "k", "documents")
+# GET /api/documents pages through the document list (a large corpus holds many thousands).
+LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 1000, 100
+MAX_OFFSET = 10**9
+
+
+@dataclass(frozen=True)
+class DocumentsRequest:
+    text: str = ""  # only documents whose title or id holds this
+    offset: int = 0
+    limit: int = LIMIT_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,22 @@ def ask_query(args: MultiDict[str, str], known_documents: Collection[str]) -> As
     """Validates the query string of GET /api/ask: q, k and repeated documents."""
     fields: dict[str, Any] = {"question": _question(_required(args, "q"), "q")}
     if "k" in args:
-        k = args["k"]
-        fields["k"] = _k(int(k) if re.fullmatch(r"[0-9]{1,9}", k) else k)
+        fields["k"] = _query_integer(args, "k", K_MIN, K_MAX)
     if "documents" in args:
         fields["documents"] = _documents(args.getlist("documents"), known_documents)
     return AskRequest(**fields)
+
+
+def documents_query(args: MultiDict[str, str]) -> DocumentsRequest:
+    """Validates the query string of GET /api/documents: q, offset and limit."""
+    fields: dict[str, Any] = {}
+    if "q" in args:
+        fields["text"] = clean_text(_string(args["q"], "q"))
+    if "offset" in args:
+        fields["offset"] = _query_integer(args, "offset", 0, MAX_OFFSET)
+    if "limit" in args:
+        fields["limit"] = _query_integer(args, "limit", LIMIT_MIN, LIMIT_MAX)
+    return DocumentsRequest(**fields)
 
 
 def clean_text(text: str) -> str:
@@ -118,6 +139,13 @@ def _k(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
         raise BadRequest(f"k: must be an integer from {K_MIN} to {K_MAX}")
     return value
+
+
+def _query_integer(args: MultiDict[str, str], field: str, low: int, high: int) -> int:
+    value = args[field]
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not low <= int(value) <= high:
+        raise BadRequest(f"{field}: must be an integer from {low} to {high}")
+    return int(value)
 
 
 def _documents(value: Any, known: Collection[str]) -> tuple[str, ...]:

@@ -12,12 +12,25 @@ from qa.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
 EVAL_DIR = ROOT.parent / "shared" / "eval"
+MANY_DOCUMENTS = 250
 
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory) -> Engine:
     """The default corpus, indexed once into a temporary folder."""
     return Engine.open(DEFAULT_CORPUS, tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def many_documents(tmp_path_factory) -> Engine:
+    """A corpus of MANY_DOCUMENTS short documents, more than the web page lists at once; the
+    last one's title has an accent."""
+    folder = tmp_path_factory.mktemp("many")
+    for n in range(MANY_DOCUMENTS - 1):
+        text = f"= Report {n:03d} =\n\nThe river gauge {n} read {n % 7} metres on Monday.\n"
+        (folder / f"report-{n:03d}.txt").write_text(text, "utf-8")
+    (folder / "siege.txt").write_text("= Siege of Kobanî =\n\nThe siege lasted months.\n")
+    return Engine.open(folder, tmp_path_factory.mktemp("many-index"))
 
 
 @pytest.fixture

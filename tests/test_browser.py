@@ -26,8 +26,10 @@ from tests.browser_helpers import (
     shot,
     wait_for_routes,
 )
+from tests.conftest import MANY_DOCUMENTS
 
 pytestmark = pytest.mark.browser
+
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -36,6 +38,8 @@ KWAYRES = "What happened at the Kwayres air base?"
 FOLLOW_UP = "Who recaptured it according to Kurdish sources?"
 NO_ANSWER = "What is the boiling point of water?"
 XSS = "<img src=x onerror=alert(1)>"
+# How many documents the page lists at most.
+LISTED = int(re.search(r"LISTED_DOCUMENTS = (\d+);", (WEB / "app.js").read_text()).group(1))
 
 
 class FailingEngine:
@@ -99,6 +103,21 @@ def test_empty_chat_shows_corpus_suggestions_and_documents(session, engine):
     expect(page.locator(".msg-user .msg-text").first).to_have_text(engine.suggestions()[0])
     expect(last_answer(page)).to_be_visible()
     expect(page.locator("#welcome")).to_be_hidden()
+
+
+def test_a_large_corpus_lists_its_first_documents_and_searches_all(browser, many_documents):
+    with serve(make_app(many_documents)) as (url, _server):
+        context, page, watch = open_page(browser, url)
+        expect(page.locator("#doc-status")).to_have_text(f"{MANY_DOCUMENTS} documents loaded")
+        library = page.locator("#library li")
+        expect(library).to_have_count(LISTED + 1)
+        expect(library.last).to_have_text(f"and {MANY_DOCUMENTS - LISTED} more")
+        expect(page.get_by_label("Search in").locator("option")).to_have_count(LISTED + 1)
+        # A document beyond the list is still searched.
+        ask(page, "How long did the siege of Kobanî last?")
+        expect(last_answer(page)).to_contain_text("The siege lasted months.")
+        assert watch.errors == []
+        context.close()
 
 
 def test_ask_shows_pending_then_cited_answer(session, engine):

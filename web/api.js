@@ -85,7 +85,9 @@ export function ask({ question, history = [], documents = null, k, signal }) {
   return request("/api/ask", { method: "POST", body, signal });
 }
 
-export const listDocuments = () => request("/api/documents").then((data) => data.documents ?? []);
+/** The first `limit` documents, and how many the corpus holds in all. */
+export const listDocuments = (limit) =>
+  request(`/api/documents?limit=${limit}`).then((data) => ({ documents: data.documents ?? [], total: data.total ?? 0 }));
 
 export const getDocument = (id) => request(`/api/documents/${encodeURIComponent(id)}`);
 

@@ -16,6 +16,8 @@ import * as store from "./store.js";
 import { closeViewer, initViewer, isViewerOpen, openSource } from "./viewer.js";
 
 const HISTORY_LIMIT = 8;
+// A large corpus lists only its first documents; questions still search them all.
+const LISTED_DOCUMENTS = 200;
 const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 const $ = (id) => document.getElementById(id);
@@ -305,12 +307,14 @@ function onConversationClick(event) {
 
 async function loadDocuments() {
   try {
-    const documents = await listDocuments();
+    const { documents, total } = await listDocuments(LISTED_DOCUMENTS);
     state.titles = new Map(documents.map((d) => [d.id, d.title]));
-    const count = documents.length;
-    els.docStatus.textContent = count === 1 ? "1 document loaded" : `${count} documents loaded`;
+    const count = total.toLocaleString("en-US");
+    els.docStatus.textContent = total === 1 ? "1 document loaded" : `${count} documents loaded`;
     els.docStatus.title = documents.map((d) => d.title).join("\n");
     clear(els.library).append(...documents.map(libraryItem));
+    const more = total - documents.length;
+    if (more > 0) els.library.append(h("li", { class: "muted" }, `and ${more.toLocaleString("en-US")} more`));
     for (const doc of documents) els.scope.append(h("option", { value: doc.id }, doc.title));
     els.scope.value = state.titles.has(state.scope) ? state.scope : "";
     state.scope = els.scope.value;

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import NotFound
 
+from qa import validation
 from qa.ratelimit import limit_client
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
@@ -13,7 +14,18 @@ bp.before_request(limit_client)
 
 @bp.get("/documents")
 def list_documents() -> Response:
-    return jsonify({"documents": current_app.config["ENGINE"].documents()})
+    asked = validation.documents_query(request.args)
+    documents = current_app.config["ENGINE"].find_documents(asked.text)
+    end = asked.offset + asked.limit
+    return jsonify(
+        {
+            "documents": documents[asked.offset : end],
+            "total": len(documents),
+            "offset": asked.offset,
+            "limit": asked.limit,
+            "next_offset": end if end < len(documents) else None,
+        }
+    )
 
 
 @bp.get("/documents/<doc_id>")
