@@ -48,17 +48,24 @@ def test_paragraphs_are_blocks_of_prose_and_single_fields(engine):
     assert number.tolist() == [0, 1, 2, 2, 2, 3, 3, 4, 4, 5]
 
 
+def features_and_weights(engine: Engine, question: str, rows: np.ndarray):
+    """The question's terms, the rows' features, and each term's weight in every passage (from
+    the index's own scoring of that term alone)."""
+    terms = engine.ranker.terms(answer.build_query(engine.analyzer, question))
+    features = engine.ranker.features(terms, question, rows)
+    every = np.column_stack([engine.index.scores({name: 1.0}) for name in terms.names])
+    return terms, features, every
+
+
 @pytest.mark.parametrize("rows", [list(range(10)), [9, 3, 4, 0, 6, 2]])
 def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, rows):
-    question = "Where does the Alpha river flood the plain?"
-    ranker = engine.ranker
-    terms = ranker.terms(answer.build_query(engine.analyzer, question))
     rows = np.array(rows)
-    features = ranker.features(terms, question, rows)
+    terms, features, every = features_and_weights(
+        engine, "Where does the Alpha river flood the plain?", rows
+    )
+    ranker = engine.ranker
     number, first = ranker.paragraphs
     start, end = first[number[rows]], first[number[rows] + 1]
-    # Each term's weight in every passage, from the index's own scoring of that term alone.
-    every = np.column_stack([engine.index.scores({name: 1.0}) for name in terms.names])
     previous = np.array(
         [every[r - 1] @ terms.query if r > s else 0.0 for r, s in zip(rows, start, strict=True)]
     )
@@ -72,14 +79,13 @@ def test_neighbour_and_paragraph_features_agree_with_a_count_row_by_row(engine, 
 
 @pytest.mark.parametrize("rows", [list(range(10)), [9, 3, 4, 0, 6, 2], [5]])
 def test_coverage_features_agree_with_a_count_row_by_row(engine, rows):
-    question = "Where did the Alpha river flood Portville in 1901?"
-    ranker = engine.ranker
-    terms = ranker.terms(answer.build_query(engine.analyzer, question))
     rows = np.array(rows)
-    features = ranker.features(terms, question, rows)
-    number, first = ranker.paragraphs
+    terms, features, weights = features_and_weights(
+        engine, "Where did the Alpha river flood Portville in 1901?", rows
+    )
+    every = weights > 0
+    number, first = engine.ranker.paragraphs
     docs = engine.corpus.table.doc_starts
-    every = np.column_stack([engine.index.scores({name: 1.0}) for name in terms.names]) > 0
     mass, context = terms.asked * terms.idf, terms.query * terms.idf
     window, in_document = [], []
     for r in rows.tolist():
