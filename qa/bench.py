@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store, synthetic
-from qa.processes import children, free_port, memory
+from qa.processes import children, cpu_seconds, free_port, memory
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPOSITORY / "gunicorn.conf.py"
@@ -50,6 +50,9 @@ HTTP_ROUTES = {
     "precomputed": ("POST /bench/precomputed", "/bench/precomputed", True),
     "healthz": ("GET /healthz", "/healthz", False),
 }
+# What each route's wrk runs report as medians: besides requests/s and latencies, the CPU time
+# the gunicorn workers and wrk spent per request, which a busy spell of the machine changes less.
+MEDIANS = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us")
 Log = Callable[[str], None]
 
 
@@ -306,9 +309,13 @@ def _gunicorn_session(
             script = Path(scratch, "ask.lua")
             script.write_text(_ask_script(questions), "utf-8")
             # The routes take turns, so that a busy spell of the shared machine falls on all.
+            workers = children(server.pid)
             for _ in range(HTTP_ROUNDS):
                 for route, (_, path, posts) in HTTP_ROUTES.items():
+                    spent = _cpu_seconds(), cpu_seconds(workers)
                     wrk = _wrk(base + path, seconds, connections, script if posts else None)
+                    wrk["client_cpu_us"] = (_cpu_seconds() - spent[0]) / wrk["requests"] * 1e6
+                    wrk["server_cpu_us"] = (cpu_seconds(workers) - spent[1]) / wrk["requests"] * 1e6
                     runs[route].append(wrk)
         usage = [{"pid": server.pid, "role": "master", **memory(server.pid)}]
         usage += [{"pid": pid, "role": "worker", **memory(pid)} for pid in children(server.pid)]
@@ -365,6 +372,7 @@ def _wrk(url: str, seconds: float, connections: int, script: Path | None = None)
         command, capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
     return {
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": _wrk_latency(output, "50%"),
         "p99_ms": _wrk_latency(output, "99%"),
@@ -375,7 +383,7 @@ def _wrk(url: str, seconds: float, connections: int, script: Path | None = None)
 def _median_run(runs: list[dict]) -> dict:
     """The median requests/s and latencies of wrk runs, their errors summed."""
     return {
-        **{key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")},
+        **{key: statistics.median(r[key] for r in runs) for key in MEDIANS},
         "errors": sum(r["errors"] for r in runs),
         "runs_rps": [r["rps"] for r in runs],
     }
@@ -517,11 +525,12 @@ def _http_section(http: dict | str) -> list[str]:
         "cached, so every request is retrieved, ranked and cut into spans anew. "
         "/bench/precomputed (served only here, by qa.bench_wsgi) takes the same requests as "
         "/api/ask does, checks them, and answers with one answer made at start: the cost of "
-        "Flask and JSON without the engine.",
+        "Flask and JSON without the engine. CPU µs per request: what the gunicorn workers and "
+        "wrk used over a run, divided by its requests (from /proc and the child's rusage).",
         "",
         "| index | route | requests/s | of /healthz | runs | p50 ms | p99 ms "
-        "| non-2xx + socket errors |",
-        "|---|---|---:|---:|---|---:|---:|---:|",
+        "| workers' CPU µs per request | wrk's CPU µs per request | non-2xx + socket errors |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     sessions = [("default corpus", http["default"])]
     if "largest" in http:
@@ -533,7 +542,8 @@ def _http_section(http: dict | str) -> list[str]:
             runs = ", ".join(f"{r:,.0f}" for r in w["runs_rps"])
             lines.append(
                 f"| {name} | {route} | {w['rps']:,.0f} | {share:.0%} | {runs} "
-                f"| {w['p50_ms']:.2f} | {w['p99_ms']:.2f} | {w['errors']} |"
+                f"| {w['p50_ms']:.2f} | {w['p99_ms']:.2f} | {w['server_cpu_us']:,.0f} "
+                f"| {w['client_cpu_us']:,.0f} | {w['errors']} |"
             )
     problems = [
         f"The first answer of the {name} server was {session['problem']}"

@@ -5,6 +5,7 @@ The benchmark, the soak and the tests that run real gunicorn all measure its wor
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -47,3 +48,14 @@ def memory(pid: int | str = "self") -> dict[str, float]:
         # master's on writing. Mapped index files are read only, so they are never among them.
         "dirty": fields["Private_Dirty"],
     }
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time, user and system, that the processes have used so far."""
+    total = 0
+    for pid in pids:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        # utime and stime are fields 14 and 15, 11 and 12 after the parenthesized command name.
+        fields = text[text.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")

@@ -1,6 +1,7 @@
 """The benchmark command runs end to end on a tiny corpus; its figures are not asserted."""
 
 import importlib
+import re
 import sys
 
 from click.testing import CliRunner
@@ -35,6 +36,23 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_a_table(tmp_path):
     assert "| 200 |" in report.split("## Against")[0]  # the index table's row
     assert "| 200 |" in report.split("## Against")[1]  # the baselines' row
     assert "HTTP part skipped" in report
+
+
+def test_bench_measures_http_with_gunicorn_and_wrk(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    command = ["bench", "--sizes", "200", "--questions", "5", "--okapi-questions", "2"]
+    command += ["--http-seconds", "1", "--connections", "2", "--work", str(tmp_path / "work")]
+    result = CliRunner().invoke(main, [*command, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    http = out.read_text("utf-8").split("## HTTP")[1]
+    for index in ("default corpus", "200 sentences"):
+        for route in ("POST /api/ask", "POST /bench/precomputed", "GET /healthz"):
+            row = re.search(rf"^\| {index} \| {route} \|(.*)\|$", http, re.M)
+            assert row, (index, route, http)
+            rps, share, _, p50, p99, server_cpu, client_cpu, errors = row.group(1).split("|")
+            assert float(rps.replace(",", "")) > 0 and float(p99) >= float(p50) > 0
+            assert float(server_cpu.replace(",", "")) > 0 and float(client_cpu.replace(",", "")) > 0
+            assert int(errors) == 0
 
 
 def test_bench_rejects_sizes_that_are_not_numbers(tmp_path):
