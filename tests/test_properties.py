@@ -114,7 +114,9 @@ NLTK_PUNKT = PunktSentenceTokenizer(
 @PROPERTY
 @given(TEXTS | ASCII)
 def test_punkt_splits_as_nltks_own_does(block):
-    assert list(punkt().span_tokenize(block)) == list(NLTK_PUNKT.span_tokenize(block))
+    spans = list(NLTK_PUNKT.span_tokenize(block))
+    assert list(punkt().span_tokenize(block)) == spans
+    assert punkt().spans(block) == spans
 
 
 # Words before a sentence end: Punkt's abbreviations and collocations' first words among them.
