@@ -102,11 +102,15 @@ class Analyzer:
     def _learn(self, unknown: list[str]) -> dict[str, str]:
         """The stems of tokens not seen yet, remembered (after forgetting all, when full)."""
         new = list(dict.fromkeys(unknown))
-        learned = dict(zip(new, map(self._term, new, self.stemmer().stemWords(new)), strict=True))
+        learned = dict(zip(new, self.token_terms(new), strict=True))
         if self._memo is not None and len(self._stems) + len(learned) > self._memo:
             self._stems.clear()
         self._stems.update(learned)
         return learned
+
+    def token_terms(self, found: list[str]) -> list[str]:
+        """The term of each token (see `tokens`), NO_TERM for a stopword; nothing is remembered."""
+        return list(map(self._term, found, self.stemmer().stemWords(found)))
 
     def stemmer(self) -> Stemmer.Stemmer:
         """NLTK's English Snowball stemmer at C speed: PyStemmer 2.x builds the same algorithm

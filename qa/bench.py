@@ -199,9 +199,9 @@ def _baselines(corpus_dir: Path, questions: list[str], okapi_questions: int) -> 
     """BM25Okapi and bm25s over qa's own passage terms, asked qa's own question terms."""
     from qa.analyze import Analyzer
     from qa.corpus import read_and_count
-    from qa.engine import indexed_terms
+    from qa.engine import indexed_tokens
 
-    _, counts = read_and_count(corpus_dir, indexed_terms)
+    _, counts = read_and_count(corpus_dir, indexed_tokens)
     tokens = _token_lists(counts)
     analyzer = Analyzer()
     queries = [analyzer.terms(q) for q in questions]

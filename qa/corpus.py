@@ -22,7 +22,7 @@ from pathlib import Path
 from qa.analyze import Analyzer
 from qa.codes import Coder, Tally, Total
 from qa.forks import can_fork
-from qa.index import JoinedCounts, TermCounts
+from qa.index import JoinedCounts, TermCounter, TermCounts
 from qa.parse import Block, parse_document
 from qa.passages import Passage, PassageTable
 from qa.sentences import CITATION, split_sentences, strip_citations
@@ -33,8 +33,9 @@ CHUNK_BYTES = 1 << 20
 # Below two chunks of text there is nothing to share between processes.
 PARALLEL_BYTES = 2 * CHUNK_BYTES
 
-# How a passage of a document with the given title becomes index terms (see engine.indexed_terms).
-TermsOf = Callable[[Analyzer, Passage, str], list[str]]
+# The tokens that a passage of a document with the given title is indexed by, each made a term by
+# Analyzer.token_terms (see engine.indexed_tokens).
+TokensOf = Callable[[Passage, str], list[str]]
 
 
 class CorpusError(Exception):
@@ -138,11 +139,12 @@ def read_corpus(folder: Path, workers: int | None = None) -> Corpus:
 
 def read_and_count(
     folder: Path,
-    terms_of: TermsOf | None,
+    tokens_of: TokensOf | None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Corpus, TermCounts]:
-    """The corpus, and every passage's terms as `terms_of` gives them (none when it is None).
+    """The corpus, and the terms of every passage's tokens as `tokens_of` gives them (none when
+    it is None).
 
     `progress` is told (files read, files in all) as reading goes on.
 
@@ -152,7 +154,7 @@ def read_and_count(
     """
     files = corpus_files(folder)
     chunks = _chunks(files)
-    tasks = [(folder, paths, terms_of) for paths in chunks]
+    tasks = [(folder, paths, tokens_of) for paths in chunks]
     documents: list[Document] = []
     skipped: list[Skipped] = []
     tables: list[PassageTable] = []
@@ -203,7 +205,7 @@ class _Chunk:
     words: Tally
 
 
-Task = tuple[Path, list[Path], TermsOf | None]
+Task = tuple[Path, list[Path], TokensOf | None]
 
 
 def _chunks(files: list[Path]) -> list[list[Path]]:
@@ -238,11 +240,10 @@ def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
 
 @dataclass
 class _Reader:
-    """What a process reads its chunks with, from chunk to chunk: stems it memoized, and the
-    coders that number its terms and words (see qa.codes)."""
+    """What a process reads its chunks with, from chunk to chunk: the counter of its terms,
+    which remembers each token's term, and the coder that numbers its words (see qa.codes)."""
 
-    analyzer: Analyzer = field(default_factory=Analyzer)
-    terms: Coder = field(default_factory=Coder)
+    terms: TermCounter = field(default_factory=lambda: TermCounter(Analyzer().token_terms))
     words: Coder = field(default_factory=Coder)
 
 
@@ -269,7 +270,7 @@ def _read_chunk_in_worker(task: Task) -> _Chunk:
 
 
 def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
-    folder, paths, terms_of = task
+    folder, paths, tokens_of = task
     entries: list[Document | Skipped] = []
     digests: list[bytes] = []
     documents: list[Document] = []
@@ -282,14 +283,14 @@ def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
             entry = Document(entry.id, entry.title, entry.path, entry.sections)
         entries.append(entry)
     passages = [(p, d.title) for d in documents for p in d.passages]
-    terms = (terms_of(reader.analyzer, p, title) for p, title in passages) if terms_of else ()
+    tokens = (tokens_of(p, title) for p, title in passages) if tokens_of else ()
     # A line per passage, so that no word spans two.
     words = words_in("\n".join(p.text for p, _ in passages))
     return _Chunk(
         entries,
         digests,
         PassageTable.from_documents(documents),
-        TermCounts.of(terms, reader.terms),
+        reader.terms.counts(tokens),
         Tally.of(words, reader.words),
     )
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa import aliases, answer, conversation, spans, spelling, store
 from qa.aliases import AliasTable
-from qa.analyze import Analyzer, fold
+from qa.analyze import Analyzer, fold, tokens
 from qa.corpus import Corpus, CorpusError, Passage, fingerprint, read_and_count
 from qa.forks import Forked
 from qa.index import BM25Index
@@ -114,7 +114,7 @@ class Engine:
             except store.IndexUnusable as exc:
                 why = str(exc)
                 log.info("building the index at %s: %s", index_path, why)
-        corpus, counts = read_and_count(corpus_path, indexed_terms, progress=progress)
+        corpus, counts = read_and_count(corpus_path, indexed_tokens, progress=progress)
         if not corpus.documents:
             reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
             raise CorpusError(
@@ -392,9 +392,9 @@ def _words(corpus: Corpus) -> store.Words:
     )
 
 
-def indexed_terms(analyzer: Analyzer, passage: Passage, title: str) -> list[str]:
-    """A passage's terms; an infobox field also carries its document's title, its subject."""
-    terms = analyzer.terms(passage.text)
+def indexed_tokens(passage: Passage, title: str) -> list[str]:
+    """A passage's tokens; an infobox field also carries its document's title, its subject."""
+    found = tokens(passage.text)
     if passage.kind == "infobox":
-        terms += analyzer.terms(title)
-    return terms
+        found += tokens(title)
+    return found

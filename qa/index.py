@@ -13,7 +13,8 @@ import math
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress, repeat
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ HASH_MASK = (1 << 64) - 1
 ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
+# TermCounter's numbers of a token that is no term, and of a token not met before.
+NO_TERM = -1
+UNKNOWN = -2
 # TermCounts' arrays, in the order it takes them.
 COLUMNS = ("lengths", "distinct", "term_ids", "counts")
 
@@ -40,8 +44,8 @@ class TermCounts:
     """Each passage's distinct terms and their counts, in compact arrays: what BM25 needs.
 
     A Coder numbers the terms: `numbering` names it and holds the terms it numbered first in
-    these passages. Counts made at once (`of` without a coder, `concat`) number from 0, so their
-    `terms` are all their terms; a chunk read by a worker tells only the terms new to its coder.
+    these passages. Counts made at once (`of`, `concat`) number from 0, so their `terms` are all
+    their terms; a chunk read by a worker tells only the terms new to its TermCounter's coder.
     """
 
     def __init__(
@@ -60,26 +64,9 @@ class TermCounts:
         self.counts = counts  # how often each of those is in its passage
 
     @classmethod
-    def of(cls, corpus: Iterable[list[str]], coder: Coder | None = None) -> TermCounts:
-        """The counts of passages given as lists of terms, numbered by `coder` (a new one)."""
-        flat: list[str] = []
-        lengths = array("i")
-        for terms in corpus:
-            flat += terms
-            lengths.append(len(terms))
-        # Counted with numbers of these passages' own, by first use here, so a passage's terms
-        # come in the same order whichever coder numbered the passages before.
-        distinct_terms, ids = by_first_use(flat)
-        n, v = len(lengths), max(len(distinct_terms), 1)
-        per_passage = np.frombuffer(lengths, np.intc)
-        rows = np.repeat(np.arange(n, dtype=np.int64), per_passage)
-        # One sort counts every (passage, term) pair at once, instead of a Counter per passage.
-        pairs, counts = np.unique(rows * v + ids, return_counts=True)
-        rows, term_ids = np.divmod(pairs, v)
-        distinct = np.bincount(rows, minlength=n)
-        coder = Coder() if coder is None else coder
-        numbers = coder.numbers(distinct_terms)
-        return cls(coder.new_strings(), *_int32(per_passage, distinct, numbers[term_ids], counts))
+    def of(cls, corpus: Iterable[list[str]]) -> TermCounts:
+        """The counts of passages given as lists of (non-empty) terms, numbered from 0."""
+        return TermCounter(list).counts(corpus)
 
     @classmethod
     def concat(cls, parts: Iterable[TermCounts]) -> TermCounts:
@@ -88,6 +75,64 @@ class TermCounts:
         for part in parts:
             joined.add(part)
         return joined.counts()
+
+
+class TermCounter:
+    """Counts the terms of passages given as tokens, part after part, one coder numbering terms.
+
+    Each distinct token is made a term once and remembered with the term's number: a token then
+    costs one lookup, where lists of terms would cost three (its stem, its term's number in the
+    part, then in the coder, whose dict of a million terms misses the CPU's caches).
+    """
+
+    def __init__(self, terms: Callable[[list[str]], list[str]]) -> None:
+        self._terms = terms  # the term of each of some distinct tokens, "" for a token that is none
+        self.coder = Coder()
+        self._numbers: dict[str, int] = {}
+
+    def counts(self, corpus: Iterable[list[str]]) -> TermCounts:
+        """The counts of passages given as lists of tokens; only their new terms are told."""
+        flat: list[str] = []
+        lengths = array("i")
+        for tokens in corpus:
+            flat += tokens
+            lengths.append(len(tokens))
+        numbers = np.fromiter(map(self._numbers.get, flat, repeat(UNKNOWN)), np.int64, len(flat))
+        unknown = numbers == UNKNOWN
+        if unknown.any():
+            numbers[unknown] = self._learn(list(compress(flat, unknown.tolist())))
+        n = len(lengths)
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.frombuffer(lengths, np.intc))
+        found = numbers != NO_TERM
+        rows, numbers = rows[found], numbers[found]
+        per_passage = np.bincount(rows, minlength=n)
+        # Counted with numbers of these passages' own, by first use here, so a passage's terms
+        # come in the same order whichever coder numbered the passages before.
+        used, first, ids = np.unique(numbers, return_index=True, return_inverse=True)
+        by_first = np.argsort(first)
+        own = np.empty_like(by_first)
+        own[by_first] = np.arange(len(by_first))
+        v = max(len(used), 1)
+        # One sort counts every (passage, term) pair at once, instead of a Counter per passage.
+        pairs, counts = np.unique(rows * v + own[ids], return_counts=True)
+        rows, term_ids = np.divmod(pairs, v)
+        distinct = np.bincount(rows, minlength=n)
+        return TermCounts(
+            self.coder.new_strings(),
+            *_int32(per_passage, distinct, used[by_first][term_ids], counts),
+        )
+
+    def _learn(self, tokens: list[str]) -> list[int]:
+        """The numbers of tokens met for the first time, remembered; new terms by first use."""
+        new = list(dict.fromkeys(tokens))
+        terms = self._terms(new)
+        is_term = list(map(bool, terms))
+        numbers = np.full(len(new), NO_TERM, np.int64)
+        distinct, ids = by_first_use(list(compress(terms, is_term)))
+        numbers[is_term] = self.coder.numbers(distinct)[ids]
+        learned = dict(zip(new, numbers.tolist(), strict=True))
+        self._numbers.update(learned)
+        return list(map(learned.__getitem__, tokens))
 
 
 class JoinedCounts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from itertools import islice
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, Punkt
 
 from qa.analyze import APOSTROPHES, INNER_APOSTROPHE, TOKENIZER, Analyzer, fold, tokens
 from qa.corpus import build_document
+from qa.index import TermCounter, TermCounts
 from qa.parse import BULLET, FIELD, HEADING, INFOBOX, clean_value, parse_document
 from qa.sentences import CITATION, punkt, split_sentences, strip_citations
 
@@ -112,7 +114,9 @@ NLTK_PUNKT = PunktSentenceTokenizer(
 @PROPERTY
 @given(TEXTS | ASCII)
 def test_punkt_splits_as_nltks_own_does(block):
-    assert list(punkt().span_tokenize(block)) == list(NLTK_PUNKT.span_tokenize(block))
+    spans = list(NLTK_PUNKT.span_tokenize(block))
+    assert list(punkt().span_tokenize(block)) == spans
+    assert punkt().spans(block) == spans
 
 
 # Words before a sentence end: Punkt's abbreviations and collocations' first words among them.
@@ -222,3 +226,31 @@ def test_terms_are_words_and_words_do_not_interact(first, second):
     # The memo never changes a result, and text on either side of a space is analyzed alone.
     assert WARM.terms(first) == terms
     assert WARM.terms(f"{first} {second}") == terms + Analyzer().terms(second)
+
+
+# One counter across examples: it remembers every token it met, as a reading worker's does.
+COUNTER = TermCounter(Analyzer().token_terms)
+
+
+def passage_terms(counts: TermCounts, terms: list[str]) -> list[list[tuple[str, int]]]:
+    """Each passage's (term, count) pairs in the order the counts hold them, terms by number."""
+    pairs = iter(zip(counts.term_ids.tolist(), counts.counts.tolist(), strict=True))
+    return [[(terms[t], c) for t, c in islice(pairs, n)] for n in counts.distinct.tolist()]
+
+
+@PROPERTY
+@given(st.lists(TEXTS | ASCII, max_size=12), st.integers(1, 4))
+def test_a_term_counter_counts_as_the_analyzers_term_lists_do(texts, parts):
+    before = set(COUNTER.coder.all_strings().strings)
+    size = -(-len(texts) // parts) or 1
+    told = []
+    for i in range(0, len(texts), size):
+        counted = COUNTER.counts(map(tokens, texts[i : i + size]))
+        plain = TermCounts.of([Analyzer().terms(text) for text in texts[i : i + size]])
+        assert counted.lengths.tolist() == plain.lengths.tolist()
+        coded = COUNTER.coder.all_strings().strings
+        assert passage_terms(counted, coded) == passage_terms(plain, plain.terms)
+        told += counted.terms
+    # Only terms new to the counter are told, in order of first use.
+    terms = [t for text in texts for t in Analyzer().terms(text)]
+    assert told == [t for t in dict.fromkeys(terms) if t not in before]

@@ -13,9 +13,9 @@ from qa import corpus as corpus_module
 from qa import store
 from qa.codes import Coder, Decoder, Tally, Total
 from qa.corpus import fingerprint, read_and_count, read_corpus
-from qa.engine import Engine, indexed_terms
+from qa.engine import Engine, indexed_tokens
 from qa.forks import Forked
-from qa.index import BM25Index, TermCounts, Vocabulary
+from qa.index import BM25Index, TermCounter, TermCounts, Vocabulary
 from qa.passages import PassageTable
 from tests.conftest import DEFAULT_CORPUS
 from tests.test_index import zipf_corpus
@@ -96,10 +96,10 @@ def passage_counters(counts: TermCounts) -> list[dict[str, int]]:
     ]
 
 
-def test_term_counts_of_chunks_numbered_by_one_coder_are_the_counts_at_once():
+def test_term_counts_of_chunks_counted_by_one_counter_are_the_counts_at_once():
     corpus = zipf_corpus(300)
-    coder = Coder()
-    parts = [TermCounts.of(corpus[i : i + 50], coder) for i in range(0, 300, 50)]
+    counter = TermCounter(list)
+    parts = [counter.counts(corpus[i : i + 50]) for i in range(0, 300, 50)]
     assert sum(len(p.terms) for p in parts) == len(set(chain(*corpus)))  # each term told once
     joined, at_once = TermCounts.concat(parts), TermCounts.of(corpus)
     assert joined.terms == at_once.terms
@@ -165,8 +165,8 @@ def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch)
         shutil.copytree(DEFAULT_CORPUS, tmp_path / f"part{copy}")
     (tmp_path / "part1" / "empty.txt").write_text("", "utf-8")
     monkeypatch.setattr(corpus_module, "CHUNK_BYTES", 1)  # a chunk per file, for the workers
-    serial, serial_counts = read_and_count(tmp_path, indexed_terms, workers=1)
-    parallel, parallel_counts = read_and_count(tmp_path, indexed_terms, workers=2)
+    serial, serial_counts = read_and_count(tmp_path, indexed_tokens, workers=1)
+    parallel, parallel_counts = read_and_count(tmp_path, indexed_tokens, workers=2)
     assert [d.id for d in parallel.documents] == [d.id for d in serial.documents]
     assert parallel.skipped == serial.skipped and len(serial.skipped) == 1
     assert parallel.fingerprint == serial.fingerprint == fingerprint(tmp_path)
