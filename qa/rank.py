@@ -154,12 +154,6 @@ class Ranker:
         return np.cumsum(starts) - 1, np.append(first, n)
 
     @cached_property
-    def _documents(self) -> np.ndarray:
-        """Each passage's document number."""
-        starts = self.table.doc_starts
-        return np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-
-    @cached_property
     def _cumulative_length(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
 
@@ -223,7 +217,7 @@ class Ranker:
         """The features, and rows x terms: whether each row holds each term."""
         number, first = self.paragraphs
         start, end = first[number[rows]], first[number[rows] + 1]
-        document = self._documents[rows]
+        document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
         doc_start, doc_end = self.table.doc_starts[document], self.table.doc_starts[document + 1]
         # What the question asks decides about the sentence; the conversation's earlier terms
         # only about where it is (its paragraph, its document).
