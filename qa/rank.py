@@ -18,11 +18,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from itertools import compress, repeat
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +75,9 @@ NUMBER = re.compile(
     r"|forty|fifty|hundred|thousand|million|billion|dozen|several|half)\b",
     re.I,
 )
-NAME = re.compile(r"\b[A-Z][\w-]+")
+# A capitalized word: `\b[A-Z][\w-]+`, written to begin with its capital so that the regular
+# expression engine skips ahead to capitals (twice as fast); the look-behind is the `\b`.
+NAME = re.compile(r"[A-Z](?<!\w[A-Z])[\w-]+")
 # Passages whose Surface is remembered.
 SURFACES = 4096
 
@@ -336,16 +337,20 @@ class Ranker:
 
 
 class Surface:
-    """A sentence's folded words with their counts and its names; its numbers and whether it has
-    a date are read only when a question asks for them (`how many`, `when`)."""
+    """A sentence's folded words and its names; its numbers and whether it has a date are read
+    only when a question asks for them (`how many`, `when`)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        found = tokens(text)
-        self.words = Counter(found)
-        self.size = max(len(found), 1)
-        # Folded; the first word is left out, as it is capitalized whatever it is.
-        self.names = tuple(fold(m[0]) for m in NAME.finditer(text) if m.start())
+        # A list, not counts: most surfaces are made for one question and read once, and
+        # counting costs more than the one pass that reading the list takes.
+        self.words = tokens(text)
+        self.size = max(len(self.words), 1)
+        names = NAME.findall(text)
+        # The first word is left out, as it is capitalized whatever it is.
+        if names and NAME.match(text):
+            del names[0]
+        self.names = tuple(map(str.lower if text.isascii() else fold, names))
 
     @cached_property
     def numbers(self) -> tuple[str, ...]:
@@ -360,7 +365,7 @@ class Surface:
         """How many of its words and of its names are `known`, how many names it has, its size."""
         names = self.names
         return (
-            sum(map(self.words.get, known, repeat(0))),
+            sum(map(known.__contains__, self.words)),
             sum(map(known.__contains__, names)),
             len(names),
             self.size,

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa import answer, fit, rank
+from qa.analyze import fold, tokens
 from qa.engine import Engine
 
 DOCUMENT = """= Rivers of Testland =
@@ -158,6 +163,25 @@ def test_a_follow_up_is_judged_on_its_own_terms(engine):
 )
 def test_question_words(question, kind):
     assert rank.question_word(question) == kind
+
+
+# Capitals, word characters within and beyond ASCII, hyphens and what separates words.
+SURFACE_TEXT = st.text("AZaz09_-é É'’ .,\n", max_size=40) | st.text(max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SURFACE_TEXT, st.lists(st.text("azé09 ", max_size=6), max_size=6))
+def test_a_surface_holds_its_words_and_the_names_after_its_first_word(text, known):
+    surface, known = rank.Surface(text), set(known)
+    names = [fold(m[0]) for m in re.finditer(r"\b[A-Z][\w-]+", text) if m.start()]
+    words = Counter(tokens(text))
+    assert surface.overlap(known) == (
+        sum(words[w] for w in known),
+        sum(name in known for name in names),
+        len(names),
+        max(len(tokens(text)), 1),
+    )
+    assert list(surface.names) == names
 
 
 def test_the_shipped_model_fits_the_features():
