@@ -8,10 +8,12 @@ Results go to a Markdown file; nothing here asserts a figure.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import multiprocessing
 import os
 import platform
+import pstats
 import re
 import shutil
 import statistics
@@ -52,6 +54,8 @@ HTTP_ROUTES = {
 }
 # What each route's wrk runs report as medians: besides requests/s and latencies, the CPU time
 # the gunicorn workers and wrk spent per request, which a busy spell of the machine changes less.
+# The profile's steps that are parts of another step, and of which.
+PART_OF = {"retrieval": "ranking", "features": "ranking", "answer kind": "features"}
 MEDIANS = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us")
 Log = Callable[[str], None]
 
@@ -180,7 +184,50 @@ def _serve(corpus_dir: Path, index_dir: Path, questions: list[str]) -> dict:
         "anon_queries_mb": asked["anon"] - before["anon"],
         "retrieve_ms": retrieve,
         "ask_ms": ask,
+        "stages_ms": _stages(engine, questions),
     }
+
+
+def _stage_functions() -> dict[str, Callable]:
+    """The steps of Engine.ask that the profile reports, by name (the whole first)."""
+    from qa import answer, spans
+    from qa.aliases import AliasTable
+    from qa.engine import Engine
+    from qa.index import BM25Index
+    from qa.rank import Ranker
+    from qa.spelling import Lexicon
+
+    return {
+        "Engine.ask": Engine.ask,
+        "spelling": Lexicon.suggestions,
+        "aliases": AliasTable.used,
+        "query": answer.build_query,
+        "ranking": Ranker.rank,
+        "retrieval": BM25Index.retrieve,
+        "features": Ranker._features,
+        "answer kind": Ranker._answer_kind,
+        "citations": Engine._citation,
+        "spans": spans.answer_span,
+    }
+
+
+def _stages(engine, questions: list[str]) -> dict[str, float | None]:
+    """Milliseconds per question in each step of Engine.ask, under cProfile, over one more
+    pass: the real calls, with the profiler's own cost added to each (more where calls are
+    many and small). None for a step that was never called."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for question in questions:
+        engine.ask(question)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    measured = {}
+    for name, function in _stage_functions().items():
+        code = function.__code__
+        entry = stats.get((code.co_filename, code.co_firstlineno, code.co_name))
+        # An entry's fourth figure is its cumulative time: the function and all it calls.
+        measured[name] = entry[3] * 1000 / len(questions) if entry else None
+    return measured
 
 
 def _timings(call: Callable, items: Sequence) -> list[float]:
@@ -446,6 +493,8 @@ def _report(
         "",
         *_baseline_table(rows),
         "",
+        *_stage_table(rows),
+        "",
         *_http_section(http),
     ]
     return "\n".join(lines) + "\n"
@@ -510,6 +559,35 @@ def _baseline_table(rows: list[dict]) -> list[str]:
             f"| {okapi / ours_sample:,.0f}x | {fast:.2f} | {fast / ours:.1f}x "
             f"| {r['okapi_build_s']:.1f} | {r['bm25s_build_s']:.1f} |"
         )
+    return lines
+
+
+def _stage_table(rows: list[dict]) -> list[str]:
+    names = list(rows[0]["stages_ms"]) if rows else []
+    steps = [name for name in names[1:] if name not in PART_OF]
+    headers = [f"{name} (in {PART_OF[name]})" if name in PART_OF else name for name in names]
+    lines = [
+        "## Where an answer's time goes",
+        "",
+        "Each size's questions asked once more under cProfile: milliseconds per question in each "
+        "step of `Engine.ask` (the function and what it calls) and its share of the whole; "
+        "`-`: never called. A step marked (in ...) is part of another; other: what no step "
+        "holds (the answer object, the spelling and alias rewrites). cProfile adds its own cost "
+        "to every call, so the steps made of many small calls (the features) look heavier than "
+        "they are, and the whole is slower than the ask column above.",
+        "",
+        "| sentences | " + " | ".join(headers) + " | other |",
+        "|" + "---:|" * (len(names) + 2),
+    ]
+    for r in rows:
+        stages = r["stages_ms"]
+        whole = stages[names[0]] or 0.0
+        other = whole - sum(stages[name] or 0.0 for name in steps)
+        parts = [stages[name] for name in names[1:]] + [other]
+        cells = [f"{whole:.3f}"] + [
+            "-" if value is None else f"{value:.3f} ({value / whole:.0%})" for value in parts
+        ]
+        lines.append(f"| {r['sentences']:,} | " + " | ".join(cells) + " |")
     return lines
 
 
