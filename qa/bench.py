@@ -46,6 +46,8 @@ HTTP_QUESTIONS = [
 ]
 # wrk runs per route, taking turns; the medians are reported.
 HTTP_ROUNDS = 3
+# How many times the profile of the default corpus asks each of HTTP_QUESTIONS.
+DEFAULT_PROFILE_PASSES = 20
 # What wrk loads: (the route as reported, its path, whether it POSTs the questions).
 HTTP_ROUTES = {
     "ask": ("POST /api/ask", "/api/ask", True),
@@ -76,12 +78,15 @@ def run(
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
     rows = [_size_run(size, questions, okapi_sample, work, log) for size in sizes]
+    log("default corpus: profiling the HTTP part's questions")
+    profiles = [("default corpus", _in_child(_default_stages, work / "index-default"))]
+    profiles += [(f"{row['sentences']:,} sentences", row["stages_ms"]) for row in rows]
     http = (
         _http_run(work, rows[-1] if rows else None, http_seconds, connections, log)
         if http_seconds > 0
         else "skipped (--http-seconds 0)."
     )
-    report = _report(command, started, load_before, rows, http)
+    report = _report(command, started, load_before, rows, profiles, http)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, "utf-8")
     return report
@@ -209,6 +214,16 @@ def _stage_functions() -> dict[str, Callable]:
         "citations": Engine._citation,
         "spans": spans.answer_span,
     }
+
+
+def _default_stages(index_dir: Path) -> dict[str, float | None]:
+    """The profile of the questions the HTTP part asks /api/ask, on the default corpus."""
+    from qa.engine import Engine, default_corpus
+
+    engine = Engine.open(default_corpus(), index_dir)
+    for question in HTTP_QUESTIONS:
+        engine.ask(question)
+    return _stages(engine, HTTP_QUESTIONS * DEFAULT_PROFILE_PASSES)
 
 
 def _stages(engine, questions: list[str]) -> dict[str, float | None]:
@@ -477,6 +492,7 @@ def _report(
     started: str,
     load_before: tuple[float, float, float],
     rows: list[dict],
+    profiles: list[tuple[str, dict]],
     http: dict | str,
 ) -> str:
     lines = [
@@ -493,7 +509,7 @@ def _report(
         "",
         *_baseline_table(rows),
         "",
-        *_stage_table(rows),
+        *_stage_table(profiles),
         "",
         *_http_section(http),
     ]
@@ -562,32 +578,33 @@ def _baseline_table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def _stage_table(rows: list[dict]) -> list[str]:
-    names = list(rows[0]["stages_ms"]) if rows else []
+def _stage_table(profiles: list[tuple[str, dict]]) -> list[str]:
+    names = list(profiles[0][1])
     steps = [name for name in names[1:] if name not in PART_OF]
     headers = [f"{name} (in {PART_OF[name]})" if name in PART_OF else name for name in names]
     lines = [
         "## Where an answer's time goes",
         "",
-        "Each size's questions asked once more under cProfile: milliseconds per question in each "
+        "The HTTP part's questions on the default corpus, each asked "
+        f"{DEFAULT_PROFILE_PASSES} times, and each size's questions asked once more, under "
+        "cProfile: milliseconds per question in each "
         "step of `Engine.ask` (the function and what it calls) and its share of the whole; "
         "`-`: never called. A step marked (in ...) is part of another; other: what no step "
         "holds (the answer object, the spelling and alias rewrites). cProfile adds its own cost "
         "to every call, so the steps made of many small calls (the features) look heavier than "
-        "they are, and the whole is slower than the ask column above.",
+        "they are, and the whole is slower than without it (the ask column above).",
         "",
-        "| sentences | " + " | ".join(headers) + " | other |",
-        "|" + "---:|" * (len(names) + 2),
+        "| corpus | " + " | ".join(headers) + " | other |",
+        "|---|" + "---:|" * (len(names) + 1),
     ]
-    for r in rows:
-        stages = r["stages_ms"]
+    for corpus, stages in profiles:
         whole = stages[names[0]] or 0.0
         other = whole - sum(stages[name] or 0.0 for name in steps)
         parts = [stages[name] for name in names[1:]] + [other]
         cells = [f"{whole:.3f}"] + [
             "-" if value is None else f"{value:.3f} ({value / whole:.0%})" for value in parts
         ]
-        lines.append(f"| {r['sentences']:,} | " + " | ".join(cells) + " |")
+        lines.append(f"| {corpus} | " + " | ".join(cells) + " |")
     return lines
 
 

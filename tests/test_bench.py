@@ -35,20 +35,23 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_a_table(tmp_path):
     assert "Produced by `qa bench --sizes 200 " in report
     assert "| 200 |" in report.split("## Against")[0]  # the index table's row
     assert "| 200 |" in report.split("## Against")[1].split("## Where")[0]  # the baselines' row
-    # The profile's row: every step of an answer was seen.
-    header, row = [
+    # The profile's rows, the default corpus's and the size's: every step of an answer seen.
+    header, *rows = [
         line
         for line in report.split("## Where")[1].split("## HTTP")[0].splitlines()
         if "| " in line
     ]
-    names, cells = header.strip("| ").split(" | "), row.strip("| ").split(" | ")
-    assert names[:2] == ["sentences", "Engine.ask"] and cells[0] == "200"
-    assert "-" not in cells, row
-    whole, steps = float(cells[1]), [float(cell.split()[0]) for cell in cells[2:]]
-    assert whole > 0 and all(step >= 0 for step in steps), row
-    # The steps that are not parts of others, and what they leave, add up to the whole.
-    top = [step for step, name in zip(steps, names[2:], strict=True) if "(in " not in name]
-    assert abs(sum(top) - whole) <= 0.0005 * (len(top) + 1)
+    names = header.strip("| ").split(" | ")
+    assert names[:2] == ["corpus", "Engine.ask"]
+    cells = [row.strip("| ").split(" | ") for row in rows]
+    assert [row[0] for row in cells] == ["default corpus", "200 sentences"]
+    for row in cells:
+        assert "-" not in row, row
+        whole, steps = float(row[1]), [float(cell.split()[0]) for cell in row[2:]]
+        assert whole > 0 and all(step >= 0 for step in steps), row
+        # The steps that are not parts of others, and what they leave, add up to the whole.
+        top = [step for step, name in zip(steps, names[2:], strict=True) if "(in " not in name]
+        assert abs(sum(top) - whole) <= 0.0005 * (len(top) + 1)
     assert "HTTP part skipped" in report
 
 
