@@ -56,9 +56,9 @@ HTTP_ROUTES = {
 }
 # What each route's wrk runs report as medians: besides requests/s and latencies, the CPU time
 # the gunicorn workers and wrk spent per request, which a busy spell of the machine changes less.
+MEDIANS = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us")
 # The profile's steps that are parts of another step, and of which.
 PART_OF = {"retrieval": "ranking", "features": "ranking", "answer kind": "features"}
-MEDIANS = ("rps", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us")
 Log = Callable[[str], None]
 
 
