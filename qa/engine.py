@@ -267,12 +267,12 @@ class Engine:
 
     def documents(self) -> list[dict]:
         """[{"id", "title", "sections": [str], "passages": int}] in corpus order."""
-        return list(self._summaries)
+        return self.find_documents()
 
     def find_documents(self, text: str = "") -> list[dict]:
         """The documents whose title or id holds `text`, case and accents aside, in corpus order."""
         if not text:
-            return self._summaries
+            return list(self._summaries)
         wanted = fold(text)
         return list(compress(self._summaries, (wanted in name for name in self._search_names)))
 
