@@ -126,7 +126,7 @@ class Engine:
         words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
         index = BM25Index().index_counts(counts)
         try:
-            version = store.save(index_path, corpus, index, words.result())
+            version = store.save(index_path, corpus, index, words.result)
         except OSError as exc:
             raise IndexNotSaved(
                 f"the index at {index_path} has to be built ({why}) but cannot be saved: {exc}"

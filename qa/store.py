@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,11 +71,12 @@ class Words:
     lexicon: spelling.Lexicon
 
 
-def save(folder: Path, corpus: Corpus, index: BM25Index, words: Words) -> Path:
+def save(folder: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Words]) -> Path:
     """Writes a new version of the index, checks it and makes it current; returns its folder.
 
-    The corpus's fingerprint goes in the manifest. A crash at any moment leaves the current
-    version as it was.
+    `words` is called once the index and the passages are written: a build makes the words
+    meanwhile, in another process. The corpus's fingerprint goes in the manifest. A crash at
+    any moment leaves the current version as it was.
     """
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f"{STAGING}{os.getpid()}"
@@ -146,10 +148,28 @@ def _load(folder: Path, fingerprint: str | None) -> tuple[Corpus, BM25Index]:
     return Corpus(documents, skipped, table, manifest.get("fingerprint", "")), index
 
 
-def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Words) -> None:
-    """The index's files, the manifest last: a folder without one is not a whole index."""
-    index.save(staging)
-    corpus.table.save(staging)
+def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Words]) -> None:
+    """The index's files, the manifest last: a folder without one is not a whole index.
+
+    The index's and the passages' files are written and summed before `words` is called: a
+    build makes the words meanwhile, in another process.
+    """
+    written = index.save(staging) + corpus.table.save(staging) + [_write_corpus(staging, corpus)]
+    checksums = _checksums(staging, written, _sha256)
+    made = words()
+    (staging / ALIASES).write_text(json.dumps(made.aliases, ensure_ascii=False), "utf-8")
+    checksums |= _checksums(staging, [ALIASES, *made.lexicon.save(staging)], _sha256)
+    manifest = {
+        "format": FORMAT,
+        "fingerprint": corpus.fingerprint,
+        "checksums": {name: checksums[name] for name in FILES},
+        "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+
+
+def _write_corpus(staging: Path, corpus: Corpus) -> str:
+    """Writes the documents (without their passages) and the table's strings; returns the name."""
     documents = [
         {"id": d.id, "title": d.title, "path": d.path, "sections": d.sections}
         for d in corpus.documents
@@ -158,15 +178,7 @@ def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Words) -> Non
         json.dumps({"documents": documents, "strings": corpus.table.strings}, ensure_ascii=False),
         "utf-8",
     )
-    (staging / ALIASES).write_text(json.dumps(words.aliases, ensure_ascii=False), "utf-8")
-    words.lexicon.save(staging)
-    manifest = {
-        "format": FORMAT,
-        "fingerprint": corpus.fingerprint,
-        "checksums": {name: _sha256(staging / name) for name in FILES},
-        "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
-    }
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+    return CORPUS
 
 
 def _version_name() -> str:
@@ -257,15 +269,21 @@ def _verify(folder: Path, checksums: object) -> None:
     """Every file of the index is there and has the checksum it was saved with."""
     if not isinstance(checksums, dict) or set(checksums) != set(FILES):
         raise IndexUnusable("the manifest does not list the index's files")
-    # Hashing releases the GIL: threads check the files on every CPU at once.
-    with ThreadPoolExecutor(cpus()) as pool:
-        sums = pool.map(_sha256_if_readable, [folder / name for name in FILES])
-        actual = dict(zip(FILES, sums, strict=True))
+    actual = _checksums(folder, FILES, _sha256_if_readable)
     for name in FILES:
         if actual[name] is None:
             raise IndexUnusable(f"{name} is missing or unreadable")
         if actual[name] != checksums[name]:
             raise IndexUnusable(f"{name} is damaged (checksum mismatch)")
+
+
+def _checksums(
+    folder: Path, names: list[str], sha256: Callable[[Path], str | None]
+) -> dict[str, str | None]:
+    """Each named file's checksum, by `sha256`."""
+    # Hashing releases the GIL: threads sum the files on every CPU at once.
+    with ThreadPoolExecutor(cpus()) as pool:
+        return dict(zip(names, pool.map(sha256, [folder / name for name in names]), strict=True))
 
 
 def _sha256_if_readable(path: Path) -> str | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
+from qa import spelling, store
 from qa.engine import Engine
 from qa.store import MANIFEST
 
@@ -100,3 +100,21 @@ def test_an_index_saved_before_versions_is_rebuilt_and_its_files_removed(corpus,
     engine = Engine.open(corpus, index)
     assert sorted(p.name for p in index.iterdir()) == [store.POINTER, engine.version_dir.name]
     assert engine.ask(QUESTION)["citations"]
+
+
+def test_the_words_are_waited_for_only_once_the_index_and_passages_are_written(corpus, tmp_path):
+    """A build makes the words in another process meanwhile (see Engine.open)."""
+    built = Engine.open(corpus, tmp_path / "built")
+    folder = tmp_path / "index"
+    written_before = []
+
+    def words() -> store.Words:
+        written_before.extend(p.name for p in folder.glob(f"{store.STAGING}*/*"))
+        return store.Words(store.read_aliases(built.version_dir), built.lexicon)
+
+    version = store.save(folder, built.corpus, built.index, words)
+    words_files = {store.ALIASES} | {f for f in store.FILES if f.startswith(spelling.PREFIX)}
+    assert set(written_before) == set(store.FILES) - words_files
+    saved = store.load_version(version, built.corpus.fingerprint)
+    assert saved.index.size == built.index.size
+    assert len(saved.corpus.documents) == len(built.corpus.documents)
