@@ -260,6 +260,13 @@ def serve(host: str, port: int) -> None:
     help="Length of each wrk run; 0 skips the HTTP part.",
 )
 @click.option("--connections", default=8, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--builds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Builds of each size; the median is reported.",
+)
 def bench(
     sizes: str,
     questions: int,
@@ -268,6 +275,7 @@ def bench(
     out: Path,
     http_seconds: float,
     connections: int,
+    builds: int,
 ) -> None:
     """Measure build, load, memory and latency by corpus size, and HTTP throughput.
 
@@ -283,7 +291,7 @@ def bench(
         raise click.BadParameter("comma-separated whole numbers", param_hint="--sizes") from exc
     command = (
         f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
-        f"--http-seconds {http_seconds:g} --connections {connections}"
+        f"--http-seconds {http_seconds:g} --connections {connections} --builds {builds}"
     )
     benchmark.run(
         counts,
@@ -294,6 +302,7 @@ def bench(
         http_seconds,
         connections,
         command,
+        builds,
         log=lambda line: click.echo(line, err=True),
     )
     click.echo(f"Results written to {out}")

@@ -24,6 +24,8 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_a_table(tmp_path):
             "2",
             "--http-seconds",
             "0",
+            "--builds",
+            "2",
             "--work",
             str(tmp_path / "work"),
             "--out",
@@ -33,7 +35,12 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_a_table(tmp_path):
     assert result.exit_code == 0, result.output
     report = out.read_text("utf-8")
     assert "Produced by `qa bench --sizes 200 " in report
-    assert "| 200 |" in report.split("## Against")[0]  # the index table's row
+    index_row = re.search(r"^\| 200 \|(.*)\|$", report.split("## Against")[0], re.M)
+    assert index_row, report
+    cells = index_row.group(1).split("|")
+    # Both builds are listed, and the reported time (their median) lies between them.
+    build, builds = float(cells[2]), [float(s) for s in cells[3].split(",")]
+    assert len(builds) == 2 and min(builds) <= build <= max(builds)
     assert "| 200 |" in report.split("## Against")[1].split("## Where")[0]  # the baselines' row
     # The profile's rows, the default corpus's and the size's: every step of an answer seen.
     header, *rows = [
