@@ -44,9 +44,6 @@ HTTP_QUESTIONS = [
     "How many civilians fled?",
     "Which checkpoint was recaptured on 6 June?",
 ]
-# Builds of each size, each from scratch in a fresh process: one build is one sample of a noisy
-# machine, so the median is reported, with every build's time.
-BUILDS = 3
 # wrk runs per route, taking turns; the medians are reported.
 HTTP_ROUNDS = 3
 # How many times the profile of the default corpus asks each of HTTP_QUESTIONS.
@@ -74,7 +71,7 @@ def run(
     http_seconds: float,
     connections: int,
     command: str,
-    builds: int = BUILDS,
+    builds: int,
     log: Log = print,
 ) -> str:
     """Runs every part, writes the Markdown report to `out` and returns it."""
@@ -170,7 +167,8 @@ def _build(corpus_dir: Path, index_dir: Path) -> dict:
 
 
 def _median_build(runs: list[dict]) -> dict:
-    """The median time and CPU time of builds of one corpus, with each build's time."""
+    """The median time and CPU time of builds of one corpus, with each build's time: one build
+    is one sample of a shared machine."""
     return {
         **runs[0],
         "build_s": statistics.median(r["build_s"] for r in runs),
