@@ -535,7 +535,7 @@ def _index_table(rows: list[dict]) -> list[str]:
         "## Index",
         "",
         "Build: `Engine.open(rebuild=True)` end to end (file reading, parsing, Punkt sentences, "
-        "analysis, BM25 weights, saving, reloading), from scratch in a fresh process, several "
+        "analysis, BM25 weights, saving, reloading), from scratch in a fresh process, `--builds` "
         "times: the median, and each build's time under build runs. Per CPU s: sentences per "
         "second of CPU time summed over the build's processes (the median), the work itself "
         "without the waiting that a busy machine adds. Load: `Engine.open` on the saved index "
