@@ -9,23 +9,20 @@ import os
 
 from gunicorn import util
 
-from qa.app import SECURITY_HEADERS
-from qa.errors import error_json
-
-
-def _cpus() -> int:
-    # The CPUs this process may run on (a container's cpuset), not every CPU of the host.
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
+from qa.service.app import SECURITY_HEADERS
+from qa.service.errors import error_json
+from qa.settings import Settings, cpus
 
 wsgi_app = "qa.wsgi:app"
-bind = f"{os.environ.get('QA_HOST', '127.0.0.1')}:{os.environ.get('QA_PORT', '8000')}"
+settings = Settings.from_env()
+bind = f"{settings.host}:{settings.port}"
 
 # Answering is CPU-bound (BM25 scoring), so one process per CPU; more would only contend.
-workers = int(os.environ.get("QA_WORKERS") or _cpus())
+workers = settings.workers or cpus()
 
 # The index is loaded (or built) once in the master and shared with the forked workers. SIGHUP
-# does not reload a preloaded app: workers pick up a new index themselves (QA_RELOAD, qa.reload).
+# does not reload a preloaded app: workers pick up a new index themselves (QA_RELOAD,
+# qa.service.reload).
 preload_app = True
 
 # A worker silent this long is killed and replaced. An answer takes milliseconds, so only a stuck
@@ -33,7 +30,7 @@ preload_app = True
 # request's headers and body with no deadline of its own, so this is how long a client sending
 # byte by byte, or never finishing its body, can hold a worker (slowloris). Facing the internet,
 # put a proxy that buffers whole requests (nginx) in front, as gunicorn's documentation advises.
-timeout = int(os.environ.get("QA_TIMEOUT") or 10)
+timeout = settings.timeout
 # On SIGTERM, workers finish the requests in hand for up to this long before being killed.
 graceful_timeout = 20
 keepalive = 5

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from qa import processes
-from qa.validation import MAX_HISTORY, MAX_QUESTION
+from qa.service.validation import MAX_HISTORY, MAX_QUESTION
+from qa.tools import processes
 
 try:
     from bench import serving

@@ -12,20 +12,20 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from qa.corpus import CorpusError
-from qa.engine import Engine, IndexNotSaved
+from qa import settings
+from qa.answer.engine import Engine
+from qa.index.build import IndexNotSaved
+from qa.ingest.corpus import CorpusError
 
 corpus_option = click.option(
     "--corpus",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="QA_CORPUS",
     help="Folder of .txt/.md documents [default: the repository's corpus/; env QA_CORPUS].",
 )
 index_option = click.option(
     "--index",
     "index_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="QA_INDEX",
     help="Folder for the saved index [default: a folder under ~/.cache/qa; env QA_INDEX].",
 )
 
@@ -101,7 +101,11 @@ class FilesBar:
     "--history", multiple=True, help="An earlier question of the conversation (repeatable)."
 )
 @click.option(
-    "-k", type=click.IntRange(1, 20), default=5, show_default=True, help="Citations to show."
+    "-k",
+    type=click.IntRange(settings.K_MIN, settings.K_MAX),
+    default=settings.K_DEFAULT,
+    show_default=True,
+    help="Citations to show.",
 )
 @click.option(
     "--document", "documents", multiple=True, help="Search only this document id (repeatable)."
@@ -211,13 +215,20 @@ def _excerpt(engine: Engine, passage_id: str, form: str, width: int = 60) -> str
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST")
 @click.option(
-    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="QA_PORT"
+    "--host",
+    default=lambda: settings.Settings.from_env().host,
+    show_default="127.0.0.1; env QA_HOST",
+)
+@click.option(
+    "--port",
+    default=lambda: settings.Settings.from_env().port,
+    show_default="8000; env QA_PORT",
+    type=click.IntRange(1, 65535),
 )
 def serve(host: str, port: int) -> None:
     """Run the web app with Flask's development server (production: gunicorn, see README)."""
-    from qa.app import StartupError, create_app
+    from qa.service.app import StartupError, create_app
 
     try:
         app = create_app()
@@ -283,7 +294,7 @@ def bench(
     size takes several minutes. The HTTP part runs gunicorn from gunicorn.conf.py and needs
     wrk (Debian: `apt-get install wrk`); without it, it is skipped and the report says so.
     """
-    from qa import bench as benchmark
+    from qa.tools import bench as benchmark
 
     try:
         counts = [int(size) for size in sizes.split(",")]
@@ -334,7 +345,7 @@ def eval_command(
     Every question is asked as the service asks it; rank-bm25's BM25Okapi over the same
     passages with whitespace tokens answers it too, as the baseline.
     """
-    from qa import evaluate
+    from qa.tools import evaluate
 
     if evaluate.is_squad(questions):
         given = click.get_current_context().get_parameter_source

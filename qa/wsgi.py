@@ -1,5 +1,5 @@
 """The WSGI entry point for gunicorn (`qa.wsgi:app`); settings come from QA_* variables."""
 
-from qa.app import create_app
+from qa.service.app import create_app
 
 app = create_app()

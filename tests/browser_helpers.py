@@ -67,7 +67,7 @@ def serve(app) -> Iterator[tuple[str, object]]:
 
 
 def make_app(engine, **config):
-    from qa.app import create_app
+    from qa.service.app import create_app
 
     # The rate limit is off for the shared server: a test session loads the page many times.
     return create_app({"TESTING": True, "ENGINE": engine, "RATE_LIMIT": "off", **config})

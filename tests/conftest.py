@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.engine import Engine
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "corpus"
-EVAL_DIR = ROOT.parent / "shared" / "eval"
-MANY_DOCUMENTS = 250
+from qa.answer.engine import Engine
+from tests.helpers import DEFAULT_CORPUS, MANY_DOCUMENTS
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +39,7 @@ def corpus(tmp_path) -> Path:
 
 @pytest.fixture
 def app(engine):
-    from qa.app import create_app
+    from qa.service.app import create_app
 
     app = create_app({"TESTING": True, "ENGINE": engine})
     yield app
@@ -52,11 +48,6 @@ def app(engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -78,7 +69,7 @@ def web_dir(tmp_path) -> Path:
 @pytest.fixture
 def page_client(engine, web_dir):
     """A client of an app that serves `web_dir`."""
-    from qa.app import create_app
+    from qa.service.app import create_app
 
     return create_app({"TESTING": True, "ENGINE": engine, "WEB_DIR": str(web_dir)}).test_client()
 

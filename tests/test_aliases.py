@@ -1,7 +1,7 @@
-from qa.aliases import AliasTable, definitions, mine, replace_name
-from qa.analyze import Analyzer
-from qa.corpus import read_corpus
-from tests.conftest import DEFAULT_CORPUS
+from qa.index.build import read_corpus
+from qa.text.aliases import AliasTable, definitions, mine, replace_name
+from qa.text.analyze import Analyzer
+from tests.helpers import DEFAULT_CORPUS
 
 
 def test_default_corpus_defines_isil_its_way():

@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.stem.snowball import SnowballStemmer
 
-from qa import synthetic
-from qa.analyze import Analyzer, fold, stopwords, tokens
-from qa.corpus import read_corpus
-from tests.conftest import DEFAULT_CORPUS
+from qa.index.build import read_corpus
+from qa.text.analyze import Analyzer, fold, stopwords, tokens
+from qa.tools import synthetic
+from tests.helpers import DEFAULT_CORPUS
 
 
 def test_accents_and_case_fold():

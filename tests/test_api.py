@@ -162,7 +162,7 @@ def test_openapi_offers_the_corpus_document_ids(client):
 
 
 def test_create_app_opens_the_engine_from_config(tmp_path, engine):
-    from qa.app import create_app
+    from qa.service.app import create_app
 
     app = create_app(
         {"TESTING": True, "CORPUS_DIR": str(engine.corpus_dir), "INDEX_DIR": str(tmp_path)}
@@ -172,7 +172,7 @@ def test_create_app_opens_the_engine_from_config(tmp_path, engine):
 
 
 def test_settings_come_from_the_environment():
-    from qa.app import settings_from_env
+    from qa.service.app import settings_from_env
 
     settings = settings_from_env(
         {

@@ -6,8 +6,8 @@ import sys
 
 from click.testing import CliRunner
 
-from qa.bench import HTTP_QUESTIONS
 from qa.cli import main
+from qa.tools.bench import HTTP_QUESTIONS
 
 
 def test_bench_runs_on_a_tiny_corpus_and_writes_a_table(tmp_path):
@@ -91,10 +91,10 @@ def test_the_bench_app_checks_a_request_as_ask_does_and_answers_what_it_made_at_
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("QA_RATE_LIMIT", "off")
     monkeypatch.setenv("QA_BENCH_QUESTION", HTTP_QUESTIONS[0])
-    modules = ("qa.wsgi", "qa.bench_wsgi")  # each builds its app when imported: afresh here
+    modules = ("qa.wsgi", "qa.tools.bench_wsgi")  # each builds its app when imported: afresh here
     for name in modules:
         monkeypatch.delitem(sys.modules, name, raising=False)
-    bench_app = importlib.import_module("qa.bench_wsgi")
+    bench_app = importlib.import_module("qa.tools.bench_wsgi")
     for name in modules:  # and not for later tests, once this one's index is gone
         del sys.modules[name]
     client = bench_app.app.test_client()

@@ -26,7 +26,7 @@ from tests.browser_helpers import (
     shot,
     wait_for_routes,
 )
-from tests.conftest import MANY_DOCUMENTS
+from tests.helpers import MANY_DOCUMENTS
 
 pytestmark = pytest.mark.browser
 
@@ -277,7 +277,7 @@ def test_server_error_500_keeps_the_question(browser, engine):
 
 def test_highlighting_matches_the_engines_terms(session):
     """Every corpus word is marked by its own stem, and only plausible relatives are."""
-    from qa.analyze import Analyzer
+    from qa.text.analyze import Analyzer
 
     page, _ = session
     analyzer = Analyzer()

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa.cli import main
-from tests.conftest import DEFAULT_CORPUS
+from tests.helpers import DEFAULT_CORPUS
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.conversation import direction
+from qa.answer.conversation import direction
 
 
 @pytest.mark.parametrize(

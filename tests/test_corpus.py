@@ -2,9 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import CorpusError, corpus_files, fingerprint, read_corpus, slugify
-from qa.sentences import strip_citations
-from tests.conftest import DEFAULT_CORPUS
+from qa.index.build import read_corpus
+from qa.ingest.corpus import CorpusError, corpus_files, fingerprint, slugify
+from qa.ingest.sentences import strip_citations
+from tests.helpers import DEFAULT_CORPUS
 
 
 def test_default_corpus_has_both_documents():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa.app import create_app
-from tests.conftest import MANY_DOCUMENTS
+from qa.service.app import create_app
+from tests.helpers import MANY_DOCUMENTS
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.analyze import fold
+from qa.text.analyze import fold
 from tests.conftest import EVAL_DIR
 
 SEEDS = [

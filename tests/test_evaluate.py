@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from rank_bm25 import BM25Okapi
 
-from qa import evaluate
+from qa.answer.engine import Engine
 from qa.cli import main
-from qa.engine import Engine
-from qa.evaluate import Outcome, Question, first_hit, summarize, worst
+from qa.tools import evaluate
+from qa.tools.evaluate import Outcome, Question, first_hit, summarize, worst
 from tests.conftest import DEFAULT_CORPUS, EVAL_DIR
 
 SEEDS = EVAL_DIR / "seeds-dev.jsonl"

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from bench.serving import CONFIG, ROOT
-from qa import corpus as corpus_module
-from qa import store, synthetic
-from qa.corpus import fingerprint
-from qa.engine import Engine
-from qa.processes import free_port
+from qa.answer.engine import Engine
+from qa.index import build as build_module
+from qa.index import store
+from qa.ingest.corpus import fingerprint
+from qa.tools import synthetic
+from qa.tools.processes import free_port
 from tests.test_reload import flip_a_byte
 from tests.test_store import QUESTION, manifest_stamp
 
@@ -128,13 +129,13 @@ ZORBLAT = "When did the Zorblat fortress fall?"
 
 def after_listing(monkeypatch, fault: Callable[[], None]) -> None:
     """Runs `fault` once indexing has listed the corpus's files, before it reads any of them."""
-    chunks = corpus_module._chunks  # what the listing goes to first
+    chunks = build_module._chunks  # what the listing goes to first
 
     def listed(files: list[Path]) -> list[list[Path]]:
         fault()
         return chunks(files)
 
-    monkeypatch.setattr(corpus_module, "_chunks", listed)
+    monkeypatch.setattr(build_module, "_chunks", listed)
 
 
 def replace_with_directory(path: Path) -> None:
@@ -182,7 +183,7 @@ def test_a_file_changed_while_indexed_is_indexed_as_read(corpus, tmp_path, monke
     victim.write_text(VICTIM.format(year=1999), "utf-8")
     fingerprinted = fingerprint(corpus)
     after_listing(monkeypatch, lambda: victim.write_text(VICTIM.format(year=2001), "utf-8"))
-    with caplog.at_level(logging.WARNING, logger="qa.engine"):
+    with caplog.at_level(logging.WARNING, logger="qa.answer.engine"):
         engine = Engine.open(corpus, index)
     assert "changed while they were being indexed" in caplog.text
     assert "2001" in engine.ask(ZORBLAT)["citations"][0]["text"]

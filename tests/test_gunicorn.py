@@ -23,8 +23,8 @@ import pytest
 
 from bench import serving, soak
 from bench.serving import CONFIG, fetch
-from qa import processes
-from tests.conftest import DEFAULT_CORPUS
+from qa.tools import processes
+from tests.helpers import DEFAULT_CORPUS
 
 
 def server_env(engine, **extra: str) -> dict[str, str]:

@@ -6,10 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from qa.analyze import Analyzer
-from qa.corpus import read_corpus
-from qa.index import BM25Index, Vocabulary, _hash, _hashes, _packed
-from tests.conftest import DEFAULT_CORPUS
+from qa.common.vocabulary import Vocabulary, _hash, _hashes, _packed
+from qa.index.bm25 import BM25Index
+from qa.index.build import read_corpus
+from qa.text.analyze import Analyzer
+from tests.helpers import DEFAULT_CORPUS
 
 
 def zipf_corpus(n_docs: int, seed: int = 7) -> list[list[str]]:

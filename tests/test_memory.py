@@ -9,8 +9,8 @@ import tracemalloc
 import pytest
 
 from bench.soak import novel_text
-from qa.app import create_app
-from qa.validation import MAX_HISTORY
+from qa.service.app import create_app
+from qa.service.validation import MAX_HISTORY
 
 WARM_UP = 10
 MEASURED = 10

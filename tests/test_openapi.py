@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from bench.fuzz import CONFIG, one_error_shape
-from qa.app import create_app
-from qa.corpus import read_corpus
-from qa.openapi import spec
-from tests.conftest import DEFAULT_CORPUS
+from qa.index.build import read_corpus
+from qa.service.app import create_app
+from qa.service.openapi import spec
+from tests.helpers import DEFAULT_CORPUS
 
 MAX_EXAMPLES = 50
 

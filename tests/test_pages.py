@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.app import create_app
-from tests.conftest import ROOT
+from qa.service.app import create_app
+from tests.helpers import ROOT
 
 
 def test_the_page_is_served_at_the_root(page_client, web_dir):

@@ -1,5 +1,5 @@
-from qa.parse import clean_value, humanize_key, parse_document
-from tests.conftest import DEFAULT_CORPUS
+from qa.ingest.parse import clean_value, humanize_key, parse_document
+from tests.helpers import DEFAULT_CORPUS
 
 
 def read(name: str) -> str:

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nltk.tokenize.punkt import PunktLanguageVars, PunktSentenceTokenizer, PunktToken
 
-from qa.analyze import APOSTROPHES, INNER_APOSTROPHE, TOKENIZER, Analyzer, fold, tokens
-from qa.corpus import build_document
-from qa.index import TermCounter, TermCounts
-from qa.parse import BULLET, FIELD, HEADING, INFOBOX, clean_value, parse_document
-from qa.sentences import CITATION, punkt, split_sentences, strip_citations
+from qa.index.counting import TermCounter, TermCounts
+from qa.ingest.corpus import build_document
+from qa.ingest.parse import BULLET, FIELD, HEADING, INFOBOX, clean_value, parse_document
+from qa.ingest.sentences import CITATION, punkt, split_sentences, strip_citations
+from qa.text.analyze import APOSTROPHES, INNER_APOSTROPHE, TOKENIZER, Analyzer, fold, tokens
 
 # A run-on sentence long enough to be cut at its citation marks and clauses.
 RUN_ON = " ".join(f"w{i}[{i}]" if i % 7 == 0 else f"word{i}," for i in range(90))

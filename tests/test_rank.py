@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import answer, fit, rank
-from qa.analyze import fold, tokens
-from qa.engine import Engine
+from qa.answer import query as answer
+from qa.answer import rank
+from qa.answer.engine import Engine
+from qa.text.analyze import fold, tokens
+from qa.tools import fit
 
 DOCUMENT = """= Rivers of Testland =
 

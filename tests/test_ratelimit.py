@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.app import StartupError, create_app
-from qa.ratelimit import MAX_CLIENTS, RateLimiter
+from qa.service.app import StartupError, create_app
+from qa.service.ratelimit import MAX_CLIENTS, RateLimiter
 
 
 class Clock:

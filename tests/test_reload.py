@@ -16,10 +16,10 @@ import pytest
 
 from bench import serving, soak
 from bench.serving import ROOT, fetch
-from qa import store
-from qa.app import create_app
-from qa.engine import Engine
-from qa.reload import Reloader, interval_from_setting
+from qa.answer.engine import Engine
+from qa.index import store
+from qa.service.app import create_app
+from qa.service.reload import Reloader, interval_from_setting
 
 INTERVAL = 0.05  # QA_RELOAD in the tests, seconds
 NEW_DOCUMENT = (

@@ -9,15 +9,18 @@ from itertools import chain
 import numpy as np
 import pytest
 
-from qa import corpus as corpus_module
-from qa import store
-from qa.codes import Coder, Decoder, Tally, Total
-from qa.corpus import fingerprint, read_and_count, read_corpus
-from qa.engine import Engine, indexed_tokens
-from qa.forks import Forked
-from qa.index import BM25Index, TermCounter, TermCounts, Vocabulary
-from qa.passages import PassageTable
-from tests.conftest import DEFAULT_CORPUS
+from qa.answer.engine import Engine
+from qa.common.codes import Coder, Decoder, Tally, Total
+from qa.common.forks import Forked
+from qa.common.vocabulary import Vocabulary
+from qa.index import build as build_module
+from qa.index import store
+from qa.index.bm25 import BM25Index
+from qa.index.build import indexed_tokens, read_and_count, read_corpus
+from qa.index.counting import TermCounter, TermCounts
+from qa.ingest.corpus import fingerprint
+from qa.ingest.passages import PassageTable
+from tests.helpers import DEFAULT_CORPUS
 from tests.test_index import zipf_corpus
 
 
@@ -164,7 +167,7 @@ def test_parallel_reading_gives_what_serial_reading_gives(tmp_path, monkeypatch)
     for copy in range(3):
         shutil.copytree(DEFAULT_CORPUS, tmp_path / f"part{copy}")
     (tmp_path / "part1" / "empty.txt").write_text("", "utf-8")
-    monkeypatch.setattr(corpus_module, "CHUNK_BYTES", 1)  # a chunk per file, for the workers
+    monkeypatch.setattr(build_module, "CHUNK_BYTES", 1)  # a chunk per file, for the workers
     serial, serial_counts = read_and_count(tmp_path, indexed_tokens, workers=1)
     parallel, parallel_counts = read_and_count(tmp_path, indexed_tokens, workers=2)
     assert [d.id for d in parallel.documents] == [d.id for d in serial.documents]

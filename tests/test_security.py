@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.app import CONTENT_SECURITY_POLICY
+from qa.service.app import CONTENT_SECURITY_POLICY
 
 DIRECTIVES = {
     "default-src": "'self'",
@@ -72,7 +72,7 @@ def test_a_500_carries_the_headers(app):
 
 
 def test_a_429_carries_the_headers(engine):
-    from qa.app import create_app
+    from qa.service.app import create_app
 
     client = create_app({"TESTING": True, "ENGINE": engine, "RATE_LIMIT": "1/minute"}).test_client()
     client.get("/api/documents")

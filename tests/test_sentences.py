@@ -1,7 +1,7 @@
 import pytest
 
-from qa.sentences import MAX_WORDS, split_sentences, strip_citations
-from tests.conftest import DEFAULT_CORPUS
+from qa.ingest.sentences import MAX_WORDS, split_sentences, strip_citations
+from tests.helpers import DEFAULT_CORPUS
 
 
 def texts(block: str) -> list[str]:

@@ -1,7 +1,7 @@
 import pytest
 
-from qa.analyze import Analyzer
-from qa.spans import answer_span, asked_kind
+from qa.answer.spans import answer_span, asked_kind
+from qa.text.analyze import Analyzer
 
 EVENING = (
     "Late in the evening on 23 July, a 640-men strong Islamic State assault force (of which 40 "

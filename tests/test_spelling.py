@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.analyze import fold
-from qa.corpus import read_corpus
-from qa.spelling import NAME_SIMILARITY, WORD, Lexicon, words_in
-from tests.conftest import DEFAULT_CORPUS
+from qa.index.build import read_corpus
+from qa.text.analyze import fold
+from qa.text.spelling import NAME_SIMILARITY, WORD, Lexicon, words_in
+from tests.helpers import DEFAULT_CORPUS
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_a_right_word_the_corpus_lacks_is_not_corrected(engine):
 
 
 def test_an_unclear_suggestion_is_offered_not_applied(tmp_path):
-    from qa.engine import Engine
+    from qa.answer.engine import Engine
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import spelling, store
-from qa.engine import Engine
-from qa.store import MANIFEST
+from qa.answer.engine import Engine
+from qa.index import store
+from qa.index.store import MANIFEST
+from qa.text import spelling
 
 QUESTION = "Which checkpoint was recaptured on 6 June?"
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.app import create_app
-from qa.validation import clean_text
+from qa.service.app import create_app
+from qa.service.validation import clean_text
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.engine import Engine
+from qa.answer.engine import Engine
 from tests.browser_helpers import ask, expect, last_answer, make_app, open_page, serve, shot
 
 pytestmark = pytest.mark.browser

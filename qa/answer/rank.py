@@ -1,0 +1,402 @@
+"""Ordering BM25's candidate sentences by lexical evidence from the sentence and around it.
+
+BM25 judges a sentence alone, by its words' rarity in the whole corpus. A question is asked
+about a passage of a document, so more evidence lies around the sentence: question words in the
+neighbouring sentences, the paragraph and the title; the words that are rare within the
+document (a name that fills a whole article tells little about which of its sentences answers);
+and whether the sentence holds the kind of answer the question word asks for (a date for
+"when", a number for "how many"). A linear model over these features, fitted on SQuAD with
+`python -m qa.tools.fit` and stored in qa/data/ranker.json, orders the candidates. Retrieval itself
+is left as it is: exact BM25 picks the candidates. Every feature is read from the index's
+postings of the question's terms and from the passages' columns, so a question costs in
+proportion to its terms' postings, as retrieval does, plus a few regular expressions per
+candidate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from itertools import compress
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.query import Query
+from qa.common.memo import Memo
+from qa.common.vocabulary import LOOKUPS
+from qa.index.bm25 import BM25Index
+from qa.ingest.passages import KINDS, PassageTable
+from qa.settings import PACKAGE_DATA
+from qa.text.analyze import Analyzer, fold, tokens
+
+MODEL = PACKAGE_DATA / "ranker.json"
+# The best sentences by BM25 are the candidates, with the other sentences of the first few
+# paragraphs among them: the answer is often beside the sentence that repeats the question.
+CANDIDATES = 50
+PARAGRAPHS = 5
+# Paragraph BM25's parameters (BM25Okapi's usual ones).
+PARAGRAPH_K1 = 1.2
+PARAGRAPH_B = 0.75
+FEATURES = (
+    "coverage",
+    "local_bm25",
+    "local_coverage",
+    "window_coverage",
+    "previous_bm25",
+    "paragraph_bm25",
+    "document_coverage",
+    "title_coverage",
+    "length",
+    "novelty",
+    "when_date",
+    "count_number",
+    "new_names",
+)
+# What a question asks for, by its question word; the first pattern that matches decides.
+QUESTION_WORDS = (
+    ("how many", re.compile(r"\bhow\s+(?:many|much)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat\s+(?:year|day|month|date|time|century|decade)\b", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("where", re.compile(r"\bwhere\b", re.I)),
+    ("why", re.compile(r"\bwhy\b", re.I)),
+    ("how", re.compile(r"\bhow\b", re.I)),
+    ("which", re.compile(r"\bwhich\b", re.I)),
+    ("what", re.compile(r"\bwhat\b", re.I)),
+)
+DATE = re.compile(
+    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December|century|centuries|decade|BC|AD)\b"
+)
+NUMBER = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+    r"|forty|fifty|hundred|thousand|million|billion|dozen|several|half)\b",
+    re.I,
+)
+# A capitalized word: `\b[A-Z][\w-]+`, written to begin with its capital so that the regular
+# expression engine skips ahead to capitals (twice as fast); the look-behind is the `\b`.
+NAME = re.compile(r"[A-Z](?<!\w[A-Z])[\w-]+")
+# Passages whose Surface is remembered.
+SURFACES = 4096
+
+
+def question_word(question: str) -> str:
+    """The kind of answer asked for: `when`, `who`, `how many`, ... or `other`."""
+    return next((name for name, pattern in QUESTION_WORDS if pattern.search(question)), "other")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The question's terms found in the index: postings, query weights and corpus idf."""
+
+    names: list[str]
+    postings: list[np.ndarray]  # each term's passages, ascending
+    weights: list[np.ndarray]  # each term's BM25 weights in those passages
+    query: np.ndarray  # each term's weight in the query, earlier questions' terms included
+    # The weights of the terms the question itself asks about (earlier questions' terms when
+    # it has none of its own): what a passage must hold to answer it, whatever the context.
+    asked: np.ndarray
+    idf: np.ndarray
+    missing: float  # the weight of asked terms found nowhere
+
+    def __len__(self) -> int:
+        return len(self.query)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first, each with its probability of being the answer and its terms."""
+
+    rows: np.ndarray
+    probabilities: np.ndarray
+    # The largest share of the question's idf mass that a candidate holds with its neighbours.
+    support: float
+    names: Sequence[str] = ()  # the question's terms that the index holds
+    present: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # rows x names
+
+    def matched(self, i: int) -> list[str]:
+        """The question's terms that the i-th candidate holds."""
+        return list(compress(self.names, self.present[i].tolist()))
+
+
+class Ranker:
+    """Finds and orders candidate passages for a query over one index and passage table."""
+
+    def __init__(
+        self, index: BM25Index, table: PassageTable, titles: Sequence[str], analyzer: Analyzer
+    ) -> None:
+        self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
+        self._title_terms: dict[int, frozenset[str]] = {}
+        # The candidates of many questions are the same few passages, with the same terms.
+        self._surfaces = Memo(self._surface, SURFACES)
+        self._paragraph_dfs = Memo(self._paragraph_df, LOOKUPS)
+
+    @cached_property
+    def paragraphs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each passage's paragraph number, and the first passage of every paragraph (then N).
+
+        Passages do not record their paragraph, but the sentences of a paragraph are one space
+        or line break apart, while paragraphs are separated by a blank line or a heading. Other
+        kinds of passage (infobox fields, list items) are paragraphs of their own.
+        """
+        c, n = self.table.columns, len(self.table)
+        prose = c["kind"] == KINDS.index("prose")
+        starts = np.ones(n, bool)
+        starts[1:] = (
+            ~prose[1:]
+            | ~prose[:-1]
+            | (c["section"][1:] != c["section"][:-1])
+            | (c["span"][1:, 0] - c["span"][:-1, 1] > 1)
+        )
+        starts[self.table.doc_starts[:-1]] = True
+        first = np.flatnonzero(starts)
+        return np.cumsum(starts) - 1, np.append(first, n)
+
+    @cached_property
+    def _cumulative_length(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
+
+    def terms(self, query: Query) -> Terms:
+        """The query's terms that the index holds, with their postings."""
+        index = self.index
+        asked = set(query.terms or query.from_history)
+        names, postings, weights, found, own, idf = [], [], [], [], [], []
+        missing = 0.0
+        for term, weight in query.weights.items():
+            column = index.vocabulary.get(term)
+            if column is None:
+                missing += weight if term in asked else 0.0
+                continue
+            lo, hi = index.indptr[column : column + 2].tolist()
+            names.append(term)
+            postings.append(np.asarray(index.indices[lo:hi]))
+            weights.append(np.asarray(index.data[lo:hi]))
+            found.append(weight)
+            own.append(weight if term in asked else 0.0)
+            idf.append(float(index.idf[column]))
+        return Terms(
+            names, postings, weights, np.array(found), np.array(own), np.array(idf), missing
+        )
+
+    def rank(self, query: Query, question: str, mask: np.ndarray | None = None) -> Ranking:
+        """The candidates for a query, ordered by the model; `question` is the query's text."""
+        retrieved, _ = self.index.retrieve(query.weights, CANDIDATES, mask)
+        if not len(retrieved):
+            return Ranking(retrieved, np.zeros(0), 0.0)
+        terms = self.terms(query)
+        rows = self.candidates(retrieved, mask)
+        features, present = self._features(terms, question, rows)
+        scores = features @ model_weights()
+        order = np.lexsort((np.arange(len(rows)), -scores))
+        probabilities = np.exp(scores[order] - scores[order[0]])
+        probabilities /= probabilities.sum()
+        support = float(features[:, FEATURES.index("window_coverage")].max())
+        return Ranking(rows[order], probabilities, support, terms.names, present[order])
+
+    def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
+        number, first = self.paragraphs
+        paragraphs = list(dict.fromkeys(number[retrieved].tolist()))[:PARAGRAPHS]
+        taken = set(retrieved.tolist())
+        extra = [
+            row
+            for p in paragraphs
+            for row in range(int(first[p]), int(first[p + 1]))
+            if row not in taken and (mask is None or mask[row])
+        ]
+        return np.concatenate([retrieved, np.array(extra, np.intp)]).astype(np.intp)
+
+    def features(self, terms: Terms, question: str, rows: np.ndarray) -> np.ndarray:
+        """The FEATURES of each candidate row, one row each."""
+        return self._features(terms, question, rows)[0]
+
+    def _features(
+        self, terms: Terms, question: str, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The features, and rows x terms: whether each row holds each term."""
+        number, first = self.paragraphs
+        start, end = first[number[rows]], first[number[rows] + 1]
+        document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
+        doc_start, doc_end = self.table.doc_starts[document], self.table.doc_starts[document + 1]
+        # What the question asks decides about the sentence; the conversation's earlier terms
+        # only about where it is (its paragraph, its document).
+        q, asked = terms.query, terms.asked
+        unknown = terms.missing * self.index.max_idf()
+        mass, context = asked * terms.idf, q * terms.idf
+        total, context_total = mass.sum() + unknown, context.sum() + unknown
+
+        # How many of each term's postings come before the rows before, at, after and two after
+        # each candidate, and before the bounds of its paragraph and document: a row holds a
+        # term when the count grows past it, and a span holds the difference.
+        n = len(rows)
+        bounds = [rows - 1, rows, rows + 1, rows + 2, start, end, doc_start, doc_end]
+        reach = self._reach(terms, np.concatenate(bounds))
+        near = self._weights_at(terms, reach[: 3 * n], reach[n : 4 * n] > reach[: 3 * n])
+        weights = near[n : 2 * n]
+        present = weights > 0
+        before = np.where((rows > start)[:, None], near[:n], 0)
+        after = np.where((rows + 1 < end)[:, None], near[2 * n :], 0)
+        window = present | (before > 0) | (after > 0)
+        # A term's weights are all positive or none is (they share its idf's sign), and a
+        # paragraph counts the sentences where the term weighs.
+        in_paragraph = (reach[5 * n : 6 * n] - reach[4 * n : 5 * n]) * (terms.idf > 0)
+        in_document = reach[7 * n :] - reach[6 * n : 7 * n]
+
+        local_idf = _idf(doc_end - doc_start, in_document)
+        absent_idf = np.log(doc_end - doc_start + 0.5) - math.log(0.5)
+        local_total = local_idf @ asked + terms.missing * absent_idf
+        rescale = np.divide(local_idf, terms.idf, out=np.zeros_like(local_idf), where=terms.idf > 0)
+        length = self.index.doc_len[rows].astype(float)
+
+        columns = {
+            "coverage": _share(present @ mass, total),
+            "local_bm25": _by_best((weights * rescale) @ asked),
+            "local_coverage": _share((present * local_idf) @ asked, local_total),
+            "window_coverage": _share(window @ mass, total),
+            "previous_bm25": _by_best(before @ q),
+            "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end, in_paragraph)),
+            "document_coverage": _share((in_document > 0) @ context, context_total),
+            "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
+            "length": np.log1p(length),
+            **self._answer_kind(question, rows),
+        }
+        return np.array([columns[name] for name in FEATURES]).T, present
+
+    def _reach(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
+        """rows x terms: how many of each term's postings are below each row."""
+        # In the postings' own type: searchsorted would otherwise copy the postings to convert
+        # them, which costs in proportion to their length (a millisecond for a common term).
+        rows = rows.astype(self.index.indices.dtype)
+        out = np.empty((len(rows), len(terms)), np.intp)
+        for j, postings in enumerate(terms.postings):
+            out[:, j] = np.searchsorted(postings, rows)
+        return out
+
+    def _weights_at(self, terms: Terms, places: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """The weight of each term's posting at `places` (rows x terms) where held, else 0."""
+        places = np.minimum(places, [len(p) - 1 for p in terms.postings])
+        out = np.empty(places.shape)
+        for j, weights in enumerate(terms.weights):
+            out[:, j] = weights[places[:, j]]
+        return np.where(held, out, 0.0)
+
+    def _paragraph_bm25(
+        self, terms: Terms, start: np.ndarray, end: np.ndarray, tf: np.ndarray
+    ) -> np.ndarray:
+        """BM25 of each row's paragraph [start, end), where `tf` counts the sentences that hold
+        each term."""
+        paragraphs = len(self.paragraphs[1]) - 1
+        lengths = self._cumulative_length[end] - self._cumulative_length[start]
+        average = self._cumulative_length[-1] / paragraphs
+        idf = _idf(paragraphs, np.array([self._paragraph_dfs[name] for name in terms.names]))
+        norm = PARAGRAPH_K1 * (1 - PARAGRAPH_B + PARAGRAPH_B * lengths / average)
+        return (idf * tf * (PARAGRAPH_K1 + 1) / (tf + norm[:, None])) @ terms.query
+
+    def _paragraph_df(self, term: str) -> int:
+        """How many paragraphs hold the term."""
+        column = self.index.vocabulary[term]
+        lo, hi = self.index.indptr[column : column + 2].tolist()
+        return 1 + int(np.count_nonzero(np.diff(self.paragraphs[0][self.index.indices[lo:hi]])))
+
+    def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
+        """rows x terms: whether each row's document title holds each term."""
+        out = np.zeros((len(documents), len(terms)), bool)
+        for d in set(documents.tolist()):
+            if d not in self._title_terms:
+                self._title_terms[d] = frozenset(self.analyzer.terms(self.titles[d]))
+            out[documents == d] = [name in self._title_terms[d] for name in terms.names]
+        return out
+
+    def _surface(self, row: int) -> Surface:
+        offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
+        return Surface(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
+
+    def _answer_kind(self, question: str, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """What each sentence says that the question does not (new words, names, numbers), and
+        whether it holds what the question word asks for."""
+        asked = question_word(question)
+        known = set(tokens(question))
+        surfaces = [self._surfaces[row] for row in rows.tolist()]
+        n = len(surfaces)
+        counts = np.array([s.overlap(known) for s in surfaces], float).reshape(n, 4)
+        words_known, names_known, names, size = counts.T
+        when_date, count_number = np.zeros(n), np.zeros(n)
+        if asked == "when":
+            when_date[:] = [s.has_date for s in surfaces]
+        elif asked == "how many":
+            count_number[:] = [s.new_number(known) for s in surfaces]
+        return {
+            # The share of the sentence's words that the question does not have.
+            "novelty": 1 - words_known / size if known else np.ones(n),
+            "new_names": (names - names_known) / size,
+            "when_date": when_date,
+            "count_number": count_number,
+        }
+
+
+class Surface:
+    """A sentence's folded words and its names; its numbers and whether it has a date are read
+    only when a question asks for them (`how many`, `when`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # A list, not counts: most surfaces are made for one question and read once, and
+        # counting costs more than the one pass that reading the list takes.
+        self.words = tokens(text)
+        self.size = max(len(self.words), 1)
+        names = NAME.findall(text)
+        # The first word is left out, as it is capitalized whatever it is.
+        if names and NAME.match(text):
+            del names[0]
+        self.names = tuple(map(str.lower if text.isascii() else fold, names))
+
+    @cached_property
+    def numbers(self) -> tuple[str, ...]:
+        """Folded, without thousands separators."""
+        return tuple(fold(n).replace(",", "") for n in NUMBER.findall(self.text))
+
+    @cached_property
+    def has_date(self) -> bool:
+        return DATE.search(self.text) is not None
+
+    def overlap(self, known: set[str]) -> tuple[int, int, int, int]:
+        """How many of its words and of its names are `known`, how many names it has, its size."""
+        names = self.names
+        return (
+            sum(map(known.__contains__, self.words)),
+            sum(map(known.__contains__, names)),
+            len(names),
+            self.size,
+        )
+
+    def new_number(self, known: set[str]) -> bool:
+        return any(n not in known for n in self.numbers)
+
+
+def _idf(n: np.ndarray | int, df: np.ndarray) -> np.ndarray:
+    """BM25's idf of terms in df of n passages (or paragraphs), never below zero."""
+    n = np.asarray(n)[..., None] if np.ndim(n) else n
+    return np.maximum(np.log(n - df + 0.5) - np.log(df + 0.5), 0.0)
+
+
+def _share(part: np.ndarray, total: float | np.ndarray) -> np.ndarray:
+    return np.divide(part, total, out=np.zeros(len(part)), where=np.asarray(total) > 0)
+
+
+def _by_best(values: np.ndarray) -> np.ndarray:
+    """Scores as a share of the best candidate's, so that features compare across questions."""
+    best = values.max() if len(values) else 0.0
+    return values / best if best > 0 else np.zeros(len(values))
+
+
+@cache
+def model_weights(path: Path = MODEL) -> np.ndarray:
+    """The fitted weights of FEATURES; ValueError when the file was fitted on other features."""
+    model = json.loads(path.read_text("utf-8"))
+    if tuple(model["features"]) != FEATURES:
+        raise ValueError(f"{path} was fitted on other features; run python -m qa.tools.fit")
+    return np.array(model["weights"], float)

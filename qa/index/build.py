@@ -1,0 +1,267 @@
+"""Building the index of a folder: read, split, analyze and count on every CPU, then save.
+
+Large folders are read on every CPU: files go to worker processes in chunks of about a megabyte,
+which parse, split, analyze and pack their passages into compact arrays for the parent to join.
+The counts become the BM25 index; the aliases and the lexicon of spellings are made by a child
+process meanwhile; the version is saved by qa.index.store.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from qa.common.codes import Coder, Tally, Total
+from qa.common.forks import Forked, can_fork
+from qa.index import store
+from qa.index.bm25 import BM25Index
+from qa.index.counting import JoinedCounts, TermCounter, TermCounts
+from qa.ingest.corpus import (
+    Corpus,
+    CorpusError,
+    Document,
+    Skipped,
+    content_digest,
+    corpus_files,
+    fingerprint_of,
+    read_bytes,
+    read_document,
+    unique_id,
+)
+from qa.ingest.passages import Passage, PassageTable
+from qa.settings import cpus
+from qa.text import aliases
+from qa.text.analyze import Analyzer, tokens
+from qa.text.spelling import Lexicon, words_in, written_words
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+# Below two chunks of text there is nothing to share between processes.
+PARALLEL_BYTES = 2 * CHUNK_BYTES
+
+# The tokens that a passage of a document with the given title is indexed by, each made a term by
+# Analyzer.token_terms (see indexed_tokens).
+TokensOf = Callable[[Passage, str], list[str]]
+
+
+def read_corpus(folder: Path, workers: int | None = None) -> Corpus:
+    """Every usable document of the folder; the others are listed in `skipped` with a reason."""
+    return read_and_count(folder, None, workers)[0]
+
+
+def read_and_count(
+    folder: Path,
+    tokens_of: TokensOf | None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Corpus, TermCounts]:
+    """The corpus, and the terms of every passage's tokens as `tokens_of` gives them (none when
+    it is None).
+
+    `progress` is told (files read, files in all) as reading goes on.
+
+    `workers` processes share the work (default: one per CPU when the corpus is large enough to
+    gain from it); the result is the same for any number. The corpus's fingerprint is that of
+    the bytes read, so it says what the index holds even when a file changed meanwhile.
+    """
+    files = corpus_files(folder)
+    chunks = _chunks(files)
+    tasks = [(folder, paths, tokens_of) for paths in chunks]
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    tables: list[PassageTable] = []
+    # Joined as the chunks come, while the workers read on.
+    counts, words = JoinedCounts(), Total()
+    digests: list[bytes] = []
+    used_ids: set[str] = set()
+    done = 0
+    for paths, chunk in zip(
+        chunks, _read_chunks(tasks, _worker_count(chunks, workers)), strict=True
+    ):
+        done += len(paths)
+        if progress:
+            progress(done, len(files))
+        digests += chunk.digests
+        for entry in chunk.entries:
+            if isinstance(entry, Skipped):
+                skipped.append(entry)
+                continue
+            entry.id = unique_id(entry.id, used_ids)
+            used_ids.add(entry.id)
+            documents.append(entry)
+        tables.append(chunk.table)
+        counts.add(chunk.counts)
+        words.add(chunk.words)
+    table = PassageTable.concat(tables, [d.id for d in documents])
+    for number, document in enumerate(documents):
+        document.passages = table.document(number)
+    digest = fingerprint_of(folder, files, digests)
+    written = words.counter()
+    written.update(written_words(d.title for d in documents))
+    return Corpus(documents, skipped, table, digest, written), counts.counts()
+
+
+@dataclass
+class _Chunk:
+    """What a worker gives back for some files, in file order.
+
+    Each file is a document (without its passages) or the reason it was skipped, and the digest
+    of the content read (see fingerprint); the documents' passages, term counts and written words
+    come in compact arrays, which pass between processes cheaply.
+    """
+
+    entries: list[Document | Skipped]
+    digests: list[bytes]
+    table: PassageTable
+    counts: TermCounts
+    words: Tally
+
+
+Task = tuple[Path, list[Path], TokensOf | None]
+
+
+def _chunks(files: list[Path]) -> list[list[Path]]:
+    """Consecutive files in groups of about CHUNK_BYTES."""
+    chunks: list[list[Path]] = []
+    size = CHUNK_BYTES
+    for path in files:
+        if size >= CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(path)
+        size += _size(path)
+    return chunks
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it will say what is wrong
+
+
+def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
+    if not can_fork() or len(chunks) < 2:
+        return 1
+    if requested is not None:
+        return requested
+    if sum(_size(p) for paths in chunks for p in paths) < PARALLEL_BYTES:
+        return 1
+    return cpus()
+
+
+@dataclass
+class _Reader:
+    """What a process reads its chunks with, from chunk to chunk: the counter of its terms,
+    which remembers each token's term, and the coder that numbers its words (qa.common.codes)."""
+
+    terms: TermCounter = field(default_factory=lambda: TermCounter(Analyzer().token_terms))
+    words: Coder = field(default_factory=Coder)
+
+
+def _read_chunks(tasks: list[Task], workers: int) -> Iterator[_Chunk]:
+    """The chunks read, in order: here, or by forked worker processes."""
+    if workers <= 1:
+        reader = _Reader()
+        for task in tasks:
+            yield _read_chunk(task, reader)
+        return
+    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+        # One task at a time, so that each worker reads its chunks in order (see qa.common.codes).
+        yield from pool.imap(_read_chunk_in_worker, tasks, chunksize=1)
+
+
+@cache
+def _worker_reader(pid: int) -> _Reader:
+    """The reader of worker process `pid`; keyed by the pid, it is never a forked parent's."""
+    return _Reader()
+
+
+def _read_chunk_in_worker(task: Task) -> _Chunk:
+    return _read_chunk(task, _worker_reader(os.getpid()))
+
+
+def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
+    folder, paths, tokens_of = task
+    entries: list[Document | Skipped] = []
+    digests: list[bytes] = []
+    documents: list[Document] = []
+    for path in paths:
+        content = read_bytes(path)
+        digests.append(content_digest(content))
+        entry = read_document(folder, path, content)
+        if isinstance(entry, Document):
+            documents.append(entry)
+            entry = Document(entry.id, entry.title, entry.path, entry.sections)
+        entries.append(entry)
+    passages = [(p, d.title) for d in documents for p in d.passages]
+    tokens = (tokens_of(p, title) for p, title in passages) if tokens_of else ()
+    # A line per passage, so that no word spans two.
+    words = words_in("\n".join(p.text for p, _ in passages))
+    return _Chunk(
+        entries,
+        digests,
+        PassageTable.from_documents(documents),
+        reader.terms.counts(tokens),
+        Tally.of(words, reader.words),
+    )
+
+
+class IndexNotSaved(Exception):
+    """The index has to be built but cannot be saved; the message says why, in one line."""
+
+
+def build(
+    corpus_dir: Path,
+    index_dir: Path,
+    why: str,
+    expected: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Path, str]:
+    """Builds and saves the index of a folder; its version's folder and the files' fingerprint.
+
+    `why` says in IndexNotSaved's message why it was built; `expected` is the folder's
+    fingerprint taken beforehand, if any, to warn when files changed while they were read.
+
+    Raises CorpusError when the folder holds no usable document, IndexNotSaved when the index
+    cannot be saved.
+    """
+    corpus, counts = read_and_count(corpus_dir, indexed_tokens, progress=progress)
+    if not corpus.documents:
+        reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
+        raise CorpusError(
+            f"no usable document in {corpus_dir}" + (f" ({reasons})" if reasons else "")
+        )
+    if expected is not None and corpus.fingerprint != expected:
+        # The index records the files as read, so the next start sees what changed since.
+        log.warning("files of %s changed while they were being indexed", corpus_dir)
+    words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
+    index = BM25Index().index_counts(counts)
+    try:
+        version = store.save(index_dir, corpus, index, words.result)
+    except OSError as exc:
+        raise IndexNotSaved(
+            f"the index at {index_dir} has to be built ({why}) but cannot be saved: {exc}"
+        ) from exc
+    return version, corpus.fingerprint
+
+
+def indexed_tokens(passage: Passage, title: str) -> list[str]:
+    """A passage's tokens; an infobox field also carries its document's title, its subject."""
+    found = tokens(passage.text)
+    if passage.kind == "infobox":
+        found += tokens(title)
+    return found
+
+
+def _words(corpus: Corpus) -> store.Words:
+    """The aliases the corpus defines and the lexicon of its spellings."""
+    return store.Words(
+        aliases.as_json(aliases.mine_table(corpus.table)), Lexicon.of_words(corpus.words)
+    )

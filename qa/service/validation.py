@@ -1,0 +1,165 @@
+"""Checks and cleans the ask request, naming the offending field in every error message."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from qa.settings import (
+    K_DEFAULT,
+    K_MAX,
+    K_MIN,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    LIMIT_MIN,
+    MAX_HISTORY,
+    MAX_OFFSET,
+    MAX_QUESTION,
+)
+
+FIELDS = ("question", "history", "k", "documents")
+
+
+@dataclass(frozen=True)
+class DocumentsRequest:
+    text: str = ""  # only documents whose title or id holds this
+    offset: int = 0
+    limit: int = LIMIT_DEFAULT
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    question: str
+    history: tuple[str, ...] = ()
+    k: int = K_DEFAULT
+    documents: tuple[str, ...] | None = None
+
+
+def parse_json_body(body: bytes) -> Any:
+    """The decoded JSON body, or a 400 saying it is not JSON."""
+    try:
+        return json.loads(body)
+    # ValueError covers malformed JSON and bad UTF-8; RecursionError, absurdly deep nesting.
+    except (ValueError, RecursionError):
+        raise BadRequest("body: not valid JSON") from None
+
+
+def ask_body(data: Any, known_documents: Collection[str]) -> AskRequest:
+    """Validates a decoded POST body; an optional field left out takes its default."""
+    if not isinstance(data, Mapping):
+        raise BadRequest("body: must be a JSON object")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise BadRequest(f"{unknown[0]}: unknown field (allowed: {', '.join(FIELDS)})")
+    fields: dict[str, Any] = {"question": _question(_required(data, "question"), "question")}
+    # Present means checked: null is not a way to ask for the default.
+    if "history" in data:
+        fields["history"] = _history(data["history"])
+    if "k" in data:
+        fields["k"] = _k(data["k"])
+    if "documents" in data:
+        fields["documents"] = _documents(data["documents"], known_documents)
+    return AskRequest(**fields)
+
+
+def ask_query(args: MultiDict[str, str], known_documents: Collection[str]) -> AskRequest:
+    """Validates the query string of GET /api/ask: q, k and repeated documents."""
+    fields: dict[str, Any] = {"question": _question(_required(args, "q"), "q")}
+    if "k" in args:
+        fields["k"] = _query_integer(args, "k", K_MIN, K_MAX)
+    if "documents" in args:
+        fields["documents"] = _documents(args.getlist("documents"), known_documents)
+    return AskRequest(**fields)
+
+
+def documents_query(args: MultiDict[str, str]) -> DocumentsRequest:
+    """Validates the query string of GET /api/documents: q, offset and limit."""
+    fields: dict[str, Any] = {}
+    if "q" in args:
+        fields["text"] = clean_text(_string(args["q"], "q"))
+    if "offset" in args:
+        fields["offset"] = _query_integer(args, "offset", 0, MAX_OFFSET)
+    if "limit" in args:
+        fields["limit"] = _query_integer(args, "limit", LIMIT_MIN, LIMIT_MAX)
+    return DocumentsRequest(**fields)
+
+
+def clean_text(text: str) -> str:
+    """Line breaks and tabs become spaces, other control characters go, lone surrogates U+FFFD."""
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            if char.isspace():
+                kept.append(" ")
+        elif category == "Cs":
+            # JSON can carry "\ud800" escapes; they are not text and cannot be encoded.
+            kept.append("\ufffd")
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+def _string(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{field}: must be a string")
+    # The limit is on what the client sent, before cleaning, so it matches the OpenAPI maxLength.
+    if len(value) > MAX_QUESTION:
+        raise BadRequest(f"{field}: at most {MAX_QUESTION} characters")
+    return value
+
+
+def _required(data: Mapping[str, Any], field: str) -> Any:
+    if field not in data:
+        raise BadRequest(f"{field}: required")
+    return data[field]
+
+
+def _question(value: Any, field: str) -> str:
+    question = clean_text(_string(value, field))
+    if not question:
+        raise BadRequest(f"{field}: must not be empty")
+    return question
+
+
+def _history(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise BadRequest("history: must be an array of strings")
+    if len(value) > MAX_HISTORY:
+        raise BadRequest(f"history: at most {MAX_HISTORY} entries")
+    turns = (clean_text(_string(turn, f"history[{i}]")) for i, turn in enumerate(value))
+    return tuple(turn for turn in turns if turn)
+
+
+def _k(value: Any) -> int:
+    # JSON Schema counts 3.0 as an integer, and so does the OpenAPI description; bool is not one.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
+        raise BadRequest(f"k: must be an integer from {K_MIN} to {K_MAX}")
+    return value
+
+
+def _query_integer(args: MultiDict[str, str], field: str, low: int, high: int) -> int:
+    value = args[field]
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not low <= int(value) <= high:
+        raise BadRequest(f"{field}: must be an integer from {low} to {high}")
+    return int(value)
+
+
+def _documents(value: Any, known: Collection[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise BadRequest("documents: must be a non-empty array of document ids")
+    for i, doc_id in enumerate(value):
+        if not isinstance(doc_id, str):
+            raise BadRequest(f"documents[{i}]: must be a string")
+        if doc_id not in known:
+            raise BadRequest(f"documents[{i}]: unknown document {doc_id!r}")
+    return tuple(value)

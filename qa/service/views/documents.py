@@ -1,0 +1,41 @@
+"""The corpus as clients browse it: the document list, one document's passages, suggestions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from qa.service import validation
+from qa.service.ratelimit import limit_client
+
+bp = Blueprint("documents", __name__, url_prefix="/api")
+bp.before_request(limit_client)
+
+
+@bp.get("/documents")
+def list_documents() -> Response:
+    asked = validation.documents_query(request.args)
+    documents = current_app.config["ENGINE"].find_documents(asked.text)
+    end = asked.offset + asked.limit
+    return jsonify(
+        {
+            "documents": documents[asked.offset : end],
+            "total": len(documents),
+            "offset": asked.offset,
+            "limit": asked.limit,
+            "next_offset": end if end < len(documents) else None,
+        }
+    )
+
+
+@bp.get("/documents/<doc_id>")
+def get_document(doc_id: str) -> Response:
+    document = current_app.config["ENGINE"].document(doc_id)
+    if document is None:
+        raise NotFound(f"unknown document: {doc_id}")
+    return jsonify(document)
+
+
+@bp.get("/suggestions")
+def suggestions() -> Response:
+    return jsonify({"suggestions": current_app.config["ENGINE"].suggestions()})

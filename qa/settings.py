@@ -1,0 +1,84 @@
+"""Every setting of qa in one place: the QA_* environment variables, the repository's folders and
+the limits that requests, the engine and the command line share."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# What the package ships: the stopword list and the fitted re-ranker.
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_CORPUS = REPOSITORY / "corpus"
+DEFAULT_WEB = REPOSITORY / "web"
+
+# Requests. A body is JSON of a question and its conversation: 64 KB holds the longest allowed.
+MAX_BODY_BYTES = 64 * 1024
+MAX_QUESTION = 1000
+MAX_HISTORY = 10
+# Citations per answer, for the API, the command line and the engine alike.
+K_MIN, K_MAX, K_DEFAULT = 1, 20, 5
+# GET /api/documents pages through the document list (a large corpus holds many thousands).
+LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 1000, 100
+MAX_OFFSET = 10**9
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the QA_* variables say, with defaults for those unset (see the README's table)."""
+
+    corpus: Path | None = None  # QA_CORPUS; None: the repository's corpus/
+    index: Path | None = None  # QA_INDEX; None: a folder of the user's cache (index_folder)
+    web: Path = DEFAULT_WEB  # QA_WEB
+    rate_limit: str = "60/minute"  # QA_RATE_LIMIT
+    reload: str = "1"  # QA_RELOAD
+    host: str = "127.0.0.1"  # QA_HOST
+    port: str = "8000"  # QA_PORT
+    workers: int | None = None  # QA_WORKERS; None: one per CPU
+    timeout: int = 10  # QA_TIMEOUT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        def given(name: str) -> str | None:
+            return environ.get(name) or None  # set but empty counts as unset
+
+        return cls(
+            corpus=_path(given("QA_CORPUS")),
+            index=_path(given("QA_INDEX")),
+            web=Path(given("QA_WEB") or DEFAULT_WEB),
+            rate_limit=environ.get("QA_RATE_LIMIT", cls.rate_limit),
+            reload=environ.get("QA_RELOAD", cls.reload),
+            host=environ.get("QA_HOST", cls.host),
+            port=environ.get("QA_PORT", cls.port),
+            workers=int(given("QA_WORKERS") or 0) or None,
+            timeout=int(given("QA_TIMEOUT") or cls.timeout),
+        )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def corpus_folder(given: str | Path | None = None) -> Path:
+    """The corpus folder: the one given, else $QA_CORPUS, else the repository's corpus/."""
+    return Path(given) if given else Settings.from_env().corpus or DEFAULT_CORPUS
+
+
+def index_folder(corpus_dir: Path, given: str | Path | None = None) -> Path:
+    """The index folder: the one given, else $QA_INDEX, else a folder of the user's cache named
+    after the corpus folder's path."""
+    if given:
+        return Path(given)
+    if (index := Settings.from_env().index) is not None:
+        return index
+    tag = hashlib.blake2b(str(corpus_dir.resolve()).encode(), digest_size=4).hexdigest()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "qa" / f"{corpus_dir.resolve().name}-{tag}"
+
+
+def cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset), not every CPU of the host."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
