@@ -28,34 +28,13 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.failures import Failure, FailureGroup
 
-try:
-    from bench import serving
-except ModuleNotFoundError:  # run as `python bench/fuzz.py`: bench/ is on sys.path, not the root
-    import serving
+from qa.settings import DEFAULT_CORPUS
+from qa.tools import serving
+from qa.tools.fuzzing import CONFIG, one_error_shape
 
-# 413 is right for a body over 64 KB, which the description cannot rule out: its limits count
-# characters, and ten histories of 1,000 escaped characters come to far more bytes.
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "413"]},
-            "negative_data_rejection": {"expected-statuses": ["400", "404", "405", "413", "415"]},
-        }
-    }
-)
 # An operation without parameters or body has a handful of distinct requests at most.
 FIXED_OPERATION_SHARE = 0.02
 MAX_REPORTED = 20
-
-
-def one_error_shape(ctx, response, case) -> None:
-    """Every 4xx and 5xx body is {"error": {"code": str, "message": str}} and nothing else."""
-    if response.status_code < 400:
-        return
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message"}, body
-    assert all(isinstance(v, str) and v for v in body["error"].values()), body
 
 
 class Tally:
@@ -170,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=2000, help="cases to try, about")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--corpus", type=Path, default=serving.ROOT / "corpus")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the report here as JSON")
     args = parser.parse_args(argv)

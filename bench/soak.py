@@ -14,7 +14,6 @@ status is 0 only when no request failed, no worker was replaced and no worker's 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import random
@@ -24,20 +23,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from qa.service.validation import MAX_HISTORY, MAX_QUESTION
-from qa.tools import processes
+from qa.settings import DEFAULT_CORPUS
+from qa.tools import processes, serving
+from qa.tools.load import Ask, Load, NovelAsk, Outcome, get, post
 
-try:
-    from bench import serving
-except ModuleNotFoundError:  # run as `python bench/soak.py`: bench/ is on sys.path, not the root
-    import serving
-
-REQUEST_TIMEOUT = 10.0
 # Memory may climb while the first requests touch the index's pages; the trend is measured after.
 WARM_UP_SHARE = 0.1
 # A worker grew when its median PSS over the last fifth of the run exceeds the first fifth's
@@ -68,46 +61,6 @@ UNANSWERABLE = (
     "What is the capital of Australia?",
 )
 WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
-
-
-@dataclass(frozen=True)
-class Ask:
-    """One request of the mix: its kind (for the report), method, path and JSON body."""
-
-    kind: str
-    method: str
-    path: str
-    body: Any = None
-
-    def payload(self, rnd: random.Random) -> bytes | None:
-        return None if self.body is None else json.dumps(self.body).encode()
-
-
-@dataclass(frozen=True)
-class NovelAsk(Ask):
-    """A maximal question and history of words never seen before, new at every request."""
-
-    def payload(self, rnd: random.Random) -> bytes | None:
-        turns = [novel_text(rnd) for _ in range(MAX_HISTORY + 1)]
-        return json.dumps({"question": turns[0], "history": turns[1:]}).encode()
-
-
-def novel_text(rnd: random.Random, size: int = MAX_QUESTION) -> str:
-    """Made-up lowercase words (eight letters: 26**8 of them) filling `size` characters."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    words = ["".join(rnd.choices(letters, k=8)) for _ in range(size // 9)]
-    return " ".join(words)
-
-
-@dataclass
-class Outcome:
-    """What one request came to: error is None for a well-formed 200 answer."""
-
-    kind: str
-    start: float
-    end: float
-    status: int | None
-    error: str | None
 
 
 # ---------- the questions ----------
@@ -150,14 +103,6 @@ def passage_phrase(text: str, rnd: random.Random) -> str | None:
     return " ".join(words[start : start + size])
 
 
-def post(kind: str, question: str, **fields: Any) -> Ask:
-    return Ask(kind, "POST", "/api/ask", {"question": question, **fields})
-
-
-def get(question: str, rnd: random.Random) -> Ask:
-    return Ask("get", "GET", f"/api/ask?q={quote(question)}&k={rnd.randint(1, 10)}")
-
-
 def follow_up(pool: Sequence[tuple[str, str]], rnd: random.Random) -> Ask:
     """A follow-up question with one to three earlier questions from the same document."""
     doc_id, phrase = rnd.choice(pool)
@@ -171,87 +116,6 @@ def scoped(pool: Sequence[tuple[str, str]], rnd: random.Random) -> Ask:
     doc_id, phrase = rnd.choice(pool)
     question = rnd.choice(TEMPLATES).format(phrase)
     return post("scoped", question, documents=[doc_id], k=rnd.randint(1, 20))
-
-
-# ---------- the load ----------
-
-
-class Load:
-    """Client threads sending asks in a loop until stopped, out of time, or at `limit` requests."""
-
-    def __init__(
-        self,
-        base_url: str,
-        asks: Sequence[Ask],
-        clients: int,
-        seconds: float,
-        limit: int,
-        seed: int = 0,
-    ) -> None:
-        address = urlsplit(base_url)
-        self.host, self.port = address.hostname, address.port
-        self.asks, self.clients, self.seconds, self.limit = asks, clients, seconds, limit
-        self.seed = seed
-        self.outcomes: list[Outcome] = []  # list.append is atomic: the threads share it
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> Load:
-        deadline = time.monotonic() + self.seconds
-        self._threads = [
-            threading.Thread(target=self._client, args=(i, deadline), daemon=True)
-            for i in range(self.clients)
-        ]
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def stop(self) -> list[Outcome]:
-        self._stop.set()
-        return self.join()
-
-    def join(self) -> list[Outcome]:
-        for thread in self._threads:
-            thread.join(self.seconds + REQUEST_TIMEOUT + 5)
-        return self.outcomes
-
-    def _client(self, number: int, deadline: float) -> None:
-        rnd = random.Random(self.seed * 1000 + number)
-        while (
-            not self._stop.is_set()
-            and time.monotonic() < deadline
-            and len(self.outcomes) < self.limit
-        ):
-            self.outcomes.append(self.send(rnd.choice(self.asks), rnd))
-
-    def send(self, ask: Ask, rnd: random.Random) -> Outcome:
-        """Sends one ask on a new connection (gunicorn's sync workers close each one)."""
-        body = ask.payload(rnd)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        start = time.monotonic()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            connection.request(ask.method, ask.path, body=body, headers=headers)
-            response = connection.getresponse()
-            status, data = response.status, response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            return Outcome(ask.kind, start, time.monotonic(), None, f"{type(exc).__name__}: {exc}")
-        finally:
-            connection.close()
-        return Outcome(ask.kind, start, time.monotonic(), status, answer_problem(status, data))
-
-
-def answer_problem(status: int, data: bytes) -> str | None:
-    """What is wrong with a response to a valid question, or None for a good answer object."""
-    try:
-        body = json.loads(data)
-    except ValueError:
-        return f"{status}: not JSON: {data[:200]!r}"
-    if status != 200:
-        return f"{status}: {json.dumps(body)[:200]}"
-    if not {"answer", "abstained", "citations", "query"} <= set(body):
-        return f"200 without the answer's fields: {sorted(body)}"
-    return None
 
 
 # ---------- memory ----------
@@ -413,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="length of the load")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--corpus", type=Path, default=serving.ROOT / "corpus")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument(
         "--novel-share",
         type=float,

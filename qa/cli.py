@@ -13,7 +13,9 @@ import click
 from click.core import ParameterSource
 
 from qa import settings
+from qa.answer import model
 from qa.answer.engine import Engine
+from qa.answer.model import Answer
 from qa.index.build import IndexNotSaved
 from qa.ingest.corpus import CorpusError
 
@@ -130,25 +132,29 @@ def ask(
     _chat(engine, list(history), k, documents, as_json)
 
 
-def _answer(engine, question, history, k, documents, as_json) -> dict:
+def _answer(engine, question, history, k, documents, as_json, anchor=None) -> Answer:
     if not question.strip():
         raise click.UsageError("the question is empty")
     try:
-        result = engine.ask(question, history, k=k, documents=documents or None)
+        result = engine.ask(question, history, k=k, documents=documents or None, anchor=anchor)
     except KeyError as exc:
-        known = ", ".join(d["id"] for d in engine.documents())
+        known = ", ".join(d.id for d in engine.documents())
         raise click.BadParameter(
             f"unknown document {exc.args[0]!r} (known: {known})", param_hint="--document"
         ) from exc
-    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else render(result))
+    if as_json:
+        click.echo(json.dumps(model.as_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result))
     return result
 
 
 def _chat(engine, history, k, documents, as_json) -> None:
     interactive = sys.stdin.isatty()
     if interactive:
-        titles = ", ".join(d["title"] for d in engine.documents())
+        titles = ", ".join(d.title for d in engine.documents())
         click.echo(f"Ask about: {titles}\nAn empty line or Ctrl-D ends the chat.\n")
+    anchor = None
     while True:
         try:
             question = input("you> " if interactive else "")
@@ -158,30 +164,29 @@ def _chat(engine, history, k, documents, as_json) -> None:
             if interactive:
                 break
             continue
-        _answer(engine, question, history, k, documents, as_json)
+        # A "tell me more" goes on from where the last answer stands in its document.
+        anchor = _answer(engine, question, history, k, documents, as_json, anchor).anchor
         history.append(question)
         click.echo()
 
 
-def render(result: dict) -> str:
-    """The answer object as text for a terminal."""
-    lines = textwrap.wrap(result["answer"], 100) or [result["answer"]]
-    if result["answer_span"]:
-        lines.append(f"→ {result['answer_span']['text']}")
-    for alias in result["query"]["aliases"]:
-        lines.append(f"(“{alias['form']}” also searched as: {', '.join(alias['names'])})")
-    for c in result["citations"]:
-        where = c["document"]["title"] + (f" › {c['section']}" if c["section"] else "")
-        refs = f"  refs {', '.join(map(str, c['references']))}" if c["references"] else ""
+def render(result: Answer) -> str:
+    """The answer as text for a terminal."""
+    lines = textwrap.wrap(result.answer, 100) or [result.answer]
+    if result.answer_span:
+        lines.append(f"→ {result.answer_span.text}")
+    for alias in result.query.aliases:
+        lines.append(f"(“{alias.form}” also searched as: {', '.join(alias.names)})")
+    for c in result.citations:
+        where = c.document.title + (f" › {c.section}" if c.section else "")
+        refs = f"  refs {', '.join(map(str, c.references))}" if c.references else ""
         lines.append("")
-        lines.append(f"[{c['n']}] {where}  ({c['passage_id']}, score {c['score']:.2f}){refs}")
-        lines.extend(textwrap.wrap(c["text"], 96, initial_indent="    ", subsequent_indent="    "))
-    if result["query"]["from_history"]:
+        lines.append(f"[{c.n}] {where}  ({c.passage_id}, score {c.score:.2f}){refs}")
+        lines.extend(textwrap.wrap(c.text, 96, initial_indent="    ", subsequent_indent="    "))
+    if result.query.from_history:
         lines.append("")
         lines.append(
-            "(also searched, from the conversation: "
-            + ", ".join(result["query"]["from_history"])
-            + ")"
+            "(also searched, from the conversation: " + ", ".join(result.query.from_history) + ")"
         )
     return "\n".join(lines)
 

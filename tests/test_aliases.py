@@ -1,3 +1,4 @@
+from qa.answer.model import as_json
 from qa.index.build import read_corpus
 from qa.text.aliases import AliasTable, definitions, mine, replace_name
 from qa.text.analyze import Analyzer
@@ -64,7 +65,7 @@ def test_replace_name_keeps_the_rest_of_the_question():
 
 
 def test_a_question_with_another_form_finds_the_usual_one(engine):
-    result = engine.ask("What did ISIS do on 23 June?")
+    result = as_json(engine.ask("What did ISIS do on 23 June?"))
     assert "On 23 June, ISIL began a new offensive" in result["citations"][0]["text"]
     [used] = result["query"]["aliases"]
     assert used["form"] == "ISIS"
@@ -73,7 +74,9 @@ def test_a_question_with_another_form_finds_the_usual_one(engine):
 
 
 def test_a_question_without_aliases_reports_none(engine):
-    assert engine.ask("Which checkpoint was recaptured on 6 June?")["query"]["aliases"] == []
+    assert (
+        as_json(engine.ask("Which checkpoint was recaptured on 6 June?"))["query"]["aliases"] == []
+    )
 
 
 def test_qa_aliases_lists_them_with_their_passages(tmp_path):

@@ -8,10 +8,10 @@ helpers are in tests/browser_helpers.py. Screenshots of the main states go to te
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from qa.answer.model import as_json
 from tests.browser_helpers import (
     DESKTOP,
     PHONE,
@@ -26,12 +26,10 @@ from tests.browser_helpers import (
     shot,
     wait_for_routes,
 )
-from tests.helpers import MANY_DOCUMENTS
+from tests.helpers import MANY_DOCUMENTS, ROOT
 
 pytestmark = pytest.mark.browser
 
-
-ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 
 KWAYRES = "What happened at the Kwayres air base?"
@@ -91,7 +89,7 @@ def test_empty_chat_shows_corpus_suggestions_and_documents(session, engine):
     suggestions = page.locator("#suggestions button")
     expect(suggestions).to_have_count(len(engine.suggestions()))
     expect(suggestions.first).to_have_text(engine.suggestions()[0])
-    titles = [doc["title"] for doc in engine.documents()]
+    titles = [doc["title"] for doc in as_json(engine.documents())]
     for title in titles:
         expect(page.locator("#library")).to_contain_text(title)
         expect(page.get_by_label("Search in").locator("option", has_text=title)).to_have_count(1)
@@ -138,7 +136,7 @@ def test_ask_shows_pending_then_cited_answer(session, engine):
     held[0].continue_()
 
     answer = last_answer(page)
-    expected = engine.ask(KWAYRES)
+    expected = as_json(engine.ask(KWAYRES))
     first = expected["citations"][0]
     expect(answer.locator(".answer-text")).to_contain_text(first["text"])
     marker = answer.locator("a.marker").first
@@ -158,7 +156,7 @@ def test_ask_shows_pending_then_cited_answer(session, engine):
 def test_citation_opens_viewer_beside_chat_and_escape_closes(session, engine):
     page, _ = session
     ask(page, KWAYRES)
-    first = engine.ask(KWAYRES)["citations"][0]
+    first = as_json(engine.ask(KWAYRES))["citations"][0]
     marker = last_answer(page).locator("a.marker").first
     marker.click()
 
@@ -183,7 +181,7 @@ def test_citation_opens_viewer_beside_chat_and_escape_closes(session, engine):
     expect(marker).to_be_focused()
 
     # The card opens the viewer too, on a sentence with sections as headings around it.
-    doc = engine.document("al-hasakah-city-offensive")
+    doc = as_json(engine.document("al-hasakah-city-offensive"))
     ask(page, "Who arrived from Qamishli to reinforce the Syrian government troops?")
     card = last_answer(page).locator(".source").first
     card.locator(".source-quote").click()
@@ -338,7 +336,7 @@ def test_copy_answer_with_sources(browser, base_url, engine):
     page.get_by_role("button", name="Copy answer").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     text = page.evaluate("navigator.clipboard.readText()")
-    first = engine.ask(KWAYRES)["citations"][0]
+    first = as_json(engine.ask(KWAYRES))["citations"][0]
     assert text.startswith(f"Q: {KWAYRES}\n")
     assert "Sources:" in text
     assert f'[1] {first["document"]["title"]}: "{first["text"]}"' in text
@@ -352,7 +350,7 @@ def test_restrict_to_one_document(session, engine):
     page.get_by_label("Search in").select_option(doc)
     request = ask(page, "Who recaptured the prison?")
     assert request.post_data_json["documents"] == [doc]
-    title = engine.document(doc)["title"]
+    title = as_json(engine.document(doc))["title"]
     expect(page.locator(".msg-scope")).to_contain_text(title)
     titles = last_answer(page).locator(".source-title").all_text_contents()
     assert titles and set(titles) == {title}

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from qa.answer.model import as_json
 from tests.browser_helpers import (
     PHONE,
     ask,
@@ -37,7 +38,7 @@ def background(locator) -> str:
 
 def test_answer_span_is_emphasised_in_answer_card_and_viewer(session, engine):
     page, _ = session
-    expected = engine.ask(CHECKPOINT)
+    expected = as_json(engine.ask(CHECKPOINT))
     span = expected["answer_span"]
     assert span["text"] == "Panorama checkpoint" and span["citation"] == 1
     ask(page, CHECKPOINT)
@@ -69,7 +70,7 @@ def test_answer_span_is_emphasised_in_answer_card_and_viewer(session, engine):
 
 def test_aliases_searched_are_noted_with_their_definition(session, engine):
     page, _ = session
-    alias = engine.ask(ISIS)["query"]["aliases"][0]
+    alias = as_json(engine.ask(ISIS))["query"]["aliases"][0]
     assert alias["form"] == "ISIS" and "ISIL" in alias["names"]
     ask(page, ISIS)
     answer = last_answer(page)
@@ -77,7 +78,7 @@ def test_aliases_searched_are_noted_with_their_definition(session, engine):
     expect(note).to_contain_text("ISIL")
     expect(note).to_contain_text("for “ISIS”")
     doc_id = alias["defined_in"].rsplit(":", 1)[0]
-    title = engine.document(doc_id)["title"]
+    title = as_json(engine.document(doc_id))["title"]
     link = note.get_by_role("button", name=title)
     expect(link).to_be_visible()
     expect(answer.locator("a.marker").first).to_be_visible()
@@ -96,7 +97,7 @@ def test_aliases_searched_are_noted_with_their_definition(session, engine):
 
 def test_applied_spelling_is_a_note_and_the_answer_is_cited(session, engine):
     page, _ = session
-    expected = engine.ask(HASAKEH)
+    expected = as_json(engine.ask(HASAKEH))
     assert expected["query"]["spelling"] == [
         {"written": "Hasakeh", "suggested": "Al-Hasakah", "applied": True}
     ]
@@ -117,7 +118,7 @@ def test_applied_spelling_is_a_note_and_the_answer_is_cited(session, engine):
 
 def test_a_right_word_the_corpus_lacks_is_not_corrected(session, engine):
     page, _ = session
-    expected = engine.ask(NO_ANSWER)
+    expected = as_json(engine.ask(NO_ANSWER))
     assert expected["query"]["spelling"] == [] and expected["abstained"]
     ask(page, NO_ANSWER)
     answer = last_answer(page)
@@ -128,7 +129,7 @@ def test_a_right_word_the_corpus_lacks_is_not_corrected(session, engine):
 
 def test_did_you_mean_asks_again_with_the_suggestion(session, engine):
     page, _ = session
-    expected = engine.ask(SANJAR)
+    expected = as_json(engine.ask(SANJAR))
     assert expected["query"]["spelling"] == [
         {"written": "Sanjar", "suggested": "Sinjar", "applied": False}
     ]
@@ -149,7 +150,7 @@ def test_did_you_mean_asks_again_with_the_suggestion(session, engine):
     assert sent.value.post_data_json["question"] == corrected
     expect(page.locator(".turn")).to_have_count(2)
     expect(page.locator(".msg-user .msg-text").last).to_have_text(corrected)
-    cited = engine.ask(corrected, [SANJAR])["citations"][0]
+    cited = as_json(engine.ask(corrected, [SANJAR]))["citations"][0]
     expect(last_answer(page).locator("a.marker").first).to_be_visible()
     expect(last_answer(page).locator(".source .cited").first).to_have_text(cited["text"])
 
@@ -157,15 +158,21 @@ def test_did_you_mean_asks_again_with_the_suggestion(session, engine):
 def test_tell_me_more_continues_with_the_following_sentences(session, engine):
     page, _ = session
     ask(page, CHECKPOINT)
-    first = engine.ask(CHECKPOINT)["citations"][0]
-    more = engine.ask("Tell me more", [CHECKPOINT])
-    assert more["query"]["continues"] == {"passage_id": first["passage_id"], "direction": 1}
+    first = as_json(engine.ask(CHECKPOINT))["citations"][0]
+    more = as_json(engine.ask("Tell me more", [CHECKPOINT]))
+    assert more["query"]["continues"] == {
+        "passage_id": first["passage_id"],
+        "document": first["document"]["id"],
+        "direction": 1,
+    }
 
     chip = last_answer(page).get_by_role("button", name="Tell me more")
     with page.expect_request(lambda r: r.url.endswith("/api/ask")) as sent:
         chip.click()
     assert sent.value.post_data_json["question"] == "Tell me more"
     assert sent.value.post_data_json["history"] == [CHECKPOINT]
+    # It goes on from where the first answer stands, which the page sends back.
+    assert sent.value.post_data_json["anchor"] == as_json(engine.ask(CHECKPOINT))["anchor"]
     expect(page.locator(".turn .msg-answer:not(.pending)")).to_have_count(2)
     answer = last_answer(page)
     note = answer.locator(".answer-note.lead")

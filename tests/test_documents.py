@@ -2,6 +2,7 @@
 
 import pytest
 
+from qa.answer.model import as_json
 from qa.service.app import create_app
 from tests.helpers import MANY_DOCUMENTS
 
@@ -25,7 +26,7 @@ def test_pages_cover_every_document_once_in_corpus_order(many_client, many_docum
         assert len(page["documents"]) <= 70
         ids += [d["id"] for d in page["documents"]]
         offset = page["next_offset"]
-    assert ids == [d["id"] for d in many_documents.documents()]
+    assert ids == [d["id"] for d in as_json(many_documents.documents())]
 
 
 def test_the_default_page_is_the_first_hundred(many_client):

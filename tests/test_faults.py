@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.serving import CONFIG, ROOT
 from qa.answer.engine import Engine
+from qa.answer.model import as_json
 from qa.index import build as build_module
 from qa.index import store
 from qa.ingest.corpus import fingerprint
 from qa.tools import synthetic
 from qa.tools.processes import free_port
-from tests.test_reload import flip_a_byte
-from tests.test_store import QUESTION, manifest_stamp
+from qa.tools.serving import CONFIG
+from tests.helpers import QUESTION, ROOT, flip_a_byte, manifest_stamp
 
 # Enough to take `qa index` a second or two, so that it can be caught writing.
 SENTENCES = 10_000
@@ -71,7 +71,7 @@ def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
     assert store.current(index) == before and manifest_stamp(index) == stamp
     engine = Engine.open(generated.folder, index)
     assert engine.version_dir == before and manifest_stamp(index) == stamp  # loaded, not rebuilt
-    assert engine.ask(generated.questions[0])["citations"]
+    assert as_json(engine.ask(generated.questions[0]))["citations"]
 
     # The next index saved clears what the killed process left.
     for path in sorted(generated.folder.iterdir())[3:]:
@@ -167,7 +167,7 @@ def test_a_file_that_cannot_be_read_after_listing_is_reported_and_the_rest_index
     engine = Engine.open(corpus, index)
     stats = engine.stats()
     assert stats["skipped"] == [{"file": "victim.txt", "reason": f"cannot be read: {reason}"}]
-    assert stats["documents"] == 2 and engine.ask(QUESTION)["citations"]
+    assert stats["documents"] == 2 and as_json(engine.ask(QUESTION))["citations"]
 
     # The index says it holds the corpus as read: the next start rebuilds when that is no longer
     # what the folder holds (a file listed then is no longer listed), and only then.
@@ -186,7 +186,7 @@ def test_a_file_changed_while_indexed_is_indexed_as_read(corpus, tmp_path, monke
     with caplog.at_level(logging.WARNING, logger="qa.answer.engine"):
         engine = Engine.open(corpus, index)
     assert "changed while they were being indexed" in caplog.text
-    assert "2001" in engine.ask(ZORBLAT)["citations"][0]["text"]
+    assert "2001" in as_json(engine.ask(ZORBLAT))["citations"][0]["text"]
     monkeypatch.undo()
     assert Engine.open(corpus, index).version_dir == engine.version_dir  # current as it is
 
@@ -195,4 +195,4 @@ def test_a_file_changed_while_indexed_is_indexed_as_read(corpus, tmp_path, monke
     assert fingerprint(corpus) == fingerprinted
     again = Engine.open(corpus, index)
     assert again.version_dir != engine.version_dir
-    assert "1999" in again.ask(ZORBLAT)["citations"][0]["text"]
+    assert "1999" in as_json(again.ask(ZORBLAT))["citations"][0]["text"]

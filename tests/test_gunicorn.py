@@ -21,9 +21,9 @@ import time
 
 import pytest
 
-from bench import serving, soak
-from bench.serving import CONFIG, fetch
-from qa.tools import processes
+from qa.tools import processes, serving
+from qa.tools.load import Load, get, post
+from qa.tools.serving import CONFIG, fetch
 from tests.helpers import DEFAULT_CORPUS
 
 
@@ -132,11 +132,11 @@ def test_the_config_defaults_to_loopback_and_one_worker_per_cpu(monkeypatch):
 # ---------- a worker killed under load ----------
 
 
-def successes_since(load: soak.Load, since: float) -> int:
+def successes_since(load: Load, since: float) -> int:
     return sum(1 for o in list(load.outcomes) if o.start > since and o.error is None)
 
 
-def wait_for_successes(load: soak.Load, since: float, count: int, timeout: float = 15) -> None:
+def wait_for_successes(load: Load, since: float, count: int, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while successes_since(load, since) < count:
         assert time.monotonic() < deadline, f"fewer than {count} answers in {timeout} s"
@@ -146,13 +146,13 @@ def wait_for_successes(load: soak.Load, since: float, count: int, timeout: float
 def test_a_killed_worker_is_replaced_and_only_its_requests_fail(engine, tmp_path):
     clients = 4
     asks = [
-        soak.post("fixed", "How many civilians fled Al-Hasakah?"),
-        soak.get("Who recaptured the Kwayres air base?", random.Random(0)),
+        post("fixed", "How many civilians fled Al-Hasakah?"),
+        get("Who recaptured the Kwayres air base?", random.Random(0)),
     ]
     with serving.Gunicorn(server_env(engine), tmp_path / "gunicorn.log") as server:
         server.wait_ready()
         originals = processes.children(server.pid)
-        load = soak.Load(server.base_url, asks, clients, seconds=60, limit=20_000).start()
+        load = Load(server.base_url, asks, clients, seconds=60, limit=20_000).start()
         kills: list[float] = []
         try:
             # Each original worker in turn, so that the replacements are shown to answer alone.

@@ -10,15 +10,7 @@ from qa.common.vocabulary import Vocabulary, _hash, _hashes, _packed
 from qa.index.bm25 import BM25Index
 from qa.index.build import read_corpus
 from qa.text.analyze import Analyzer
-from tests.helpers import DEFAULT_CORPUS
-
-
-def zipf_corpus(n_docs: int, seed: int = 7) -> list[list[str]]:
-    """Sentences of a Zipf-like vocabulary, so some terms are in most documents (negative idf)."""
-    rng = random.Random(seed)
-    vocab = [f"t{i}" for i in range(2000)]
-    weights = [1 / (rank + 1) for rank in range(len(vocab))]
-    return [rng.choices(vocab, weights, k=rng.randint(0, 30)) for _ in range(n_docs)]
+from tests.helpers import DEFAULT_CORPUS, zipf_corpus
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import tracemalloc
 
 import pytest
 
-from bench.soak import novel_text
 from qa.service.app import create_app
 from qa.service.validation import MAX_HISTORY
+from qa.tools.load import novel_text
 
 WARM_UP = 10
 MEASURED = 10

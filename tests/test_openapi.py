@@ -19,10 +19,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
-from bench.fuzz import CONFIG, one_error_shape
 from qa.index.build import read_corpus
 from qa.service.app import create_app
 from qa.service.openapi import spec
+from qa.tools.fuzzing import CONFIG, one_error_shape
 from tests.helpers import DEFAULT_CORPUS
 
 MAX_EXAMPLES = 50

@@ -14,19 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from bench import serving, soak
-from bench.serving import ROOT, fetch
 from qa.answer.engine import Engine
+from qa.answer.model import as_json
 from qa.index import store
 from qa.service.app import create_app
 from qa.service.reload import Reloader, interval_from_setting
+from qa.tools import serving
+from qa.tools.load import Load, post
+from qa.tools.serving import fetch
+from tests.helpers import QUESTION, ROOT, flip_a_byte
 
 INTERVAL = 0.05  # QA_RELOAD in the tests, seconds
 NEW_DOCUMENT = (
     "= Zorblat fortress =\n\nThe Zorblat fortress fell to the Quillbrook militia in 1999.\n"
 )
 NEW_QUESTION = "Who took the Zorblat fortress?"
-QUESTION = "Which checkpoint was recaptured on 6 June?"
 
 
 def add_document(corpus: Path) -> None:
@@ -35,12 +37,6 @@ def add_document(corpus: Path) -> None:
 
 def cites_new_document(answer: dict) -> bool:
     return any(c["document"]["id"] == "zorblat" for c in answer["citations"])
-
-
-def flip_a_byte(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def client_of(corpus: Path, index: Path, reload: str = str(INTERVAL)):
@@ -180,7 +176,7 @@ def test_a_version_still_loaded_somewhere_is_kept_until_released(corpus, tmp_pat
     # Two newer versions, yet the first stays: this process answers from it, reading its
     # files (the aliases and the lexicon) only now.
     assert first.version_dir.is_dir()
-    assert first.ask(QUESTION)["citations"]
+    assert as_json(first.ask(QUESTION))["citations"]
     old = first.version_dir
     del first
     gc.collect()
@@ -224,8 +220,8 @@ def test_gunicorn_workers_pick_up_a_new_index_under_load(corpus, tmp_path):
     }
     with serving.Gunicorn(env, tmp_path / "gunicorn.log") as server:
         first = server.wait_ready()["index"]
-        asks = [soak.post("new", NEW_QUESTION), soak.post("old", QUESTION)]
-        load = soak.Load(server.base_url, asks, clients=4, seconds=60, limit=50_000).start()
+        asks = [post("new", NEW_QUESTION), post("old", QUESTION)]
+        load = Load(server.base_url, asks, clients=4, seconds=60, limit=50_000).start()
         try:
             add_document(corpus)
             subprocess.run(

@@ -20,8 +20,7 @@ from qa.index.build import indexed_tokens, read_and_count, read_corpus
 from qa.index.counting import TermCounter, TermCounts
 from qa.ingest.corpus import fingerprint
 from qa.ingest.passages import PassageTable
-from tests.helpers import DEFAULT_CORPUS
-from tests.test_index import zipf_corpus
+from tests.helpers import DEFAULT_CORPUS, zipf_corpus
 
 
 def brute_force(index: BM25Index, query, k: int, mask=None) -> tuple[list[int], list[float]]:

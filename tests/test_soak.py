@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-from bench.serving import ROOT
+from tests.helpers import ROOT
 
 KINDS = {"suggestion", "passage", "get", "follow-up", "scoped", "unanswerable", "novel"}
 

@@ -1,5 +1,6 @@
 import pytest
 
+from qa.answer.model import as_json
 from qa.answer.spans import answer_span, asked_kind
 from qa.text.analyze import Analyzer
 
@@ -78,7 +79,7 @@ def test_a_span_never_only_repeats_the_question():
 
 
 def test_the_answer_object_carries_the_span(engine):
-    result = engine.ask("Which checkpoint was recaptured on 6 June?")
+    result = as_json(engine.ask("Which checkpoint was recaptured on 6 June?"))
     span = result["answer_span"]
     assert span["text"] == "Panorama checkpoint" and span["citation"] == 1
     first = result["citations"][0]
@@ -87,6 +88,6 @@ def test_the_answer_object_carries_the_span(engine):
 
 
 def test_no_span_when_the_question_asks_for_none(engine):
-    result = engine.ask("What happened at the Kwayres air base?")
+    result = as_json(engine.ask("What happened at the Kwayres air base?"))
     assert result["answer_span"] is None
     assert all(c["answer_span"] is None for c in result["citations"])

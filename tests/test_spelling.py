@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa.answer.model import as_json
 from qa.index.build import read_corpus
 from qa.text.analyze import fold
 from qa.text.spelling import NAME_SIMILARITY, WORD, Lexicon, words_in
@@ -87,7 +88,7 @@ def test_lexicon_round_trips_through_its_saved_arrays(lexicon, tmp_path):
 
 
 def test_a_clear_misspelling_is_searched_for_and_said(engine):
-    result = engine.ask("What happened in Hasakeh on 4 June?")
+    result = as_json(engine.ask("What happened in Hasakeh on 4 June?"))
     assert result["query"]["spelling"] == [
         {"written": "Hasakeh", "suggested": "Al-Hasakah", "applied": True}
     ]
@@ -97,12 +98,12 @@ def test_a_clear_misspelling_is_searched_for_and_said(engine):
 
 def test_a_word_in_another_form_is_not_corrected(engine):
     # The corpus says "launched", never "launch": the stem is there, so nothing is misspelled.
-    result = engine.ask("Where did ISIL launch its offensive?")
+    result = as_json(engine.ask("Where did ISIL launch its offensive?"))
     assert result["query"]["spelling"] == []
 
 
 def test_a_right_word_the_corpus_lacks_is_not_corrected(engine):
-    result = engine.ask("What is the boiling point of water?")
+    result = as_json(engine.ask("What is the boiling point of water?"))
     assert result["query"]["spelling"] == [] and result["abstained"]
 
 
@@ -114,7 +115,7 @@ def test_an_unclear_suggestion_is_offered_not_applied(tmp_path):
     (corpus / "towns.txt").write_text(
         "= Towns =\n\nThe road ran from Marivan to Marivar and on to the coast.\n", "utf-8"
     )
-    result = Engine.open(corpus, tmp_path / "index").ask("Where is Marivaz?")
+    result = as_json(Engine.open(corpus, tmp_path / "index").ask("Where is Marivaz?"))
     [suggestion] = result["query"]["spelling"]
     assert suggestion["written"] == "Marivaz" and suggestion["applied"] is False
     assert result["answer"].startswith("Did you mean “")

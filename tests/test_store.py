@@ -1,21 +1,15 @@
 """Persistence: the index is reused while the corpus is unchanged, rebuilt otherwise."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from qa.answer.engine import Engine
+from qa.answer.model import as_json
 from qa.index import store
 from qa.index.store import MANIFEST
 from qa.text import spelling
-
-QUESTION = "Which checkpoint was recaptured on 6 June?"
-
-
-def manifest_stamp(index: Path) -> tuple[int, int]:
-    stat = (store.current(index) / MANIFEST).stat()
-    return stat.st_ino, stat.st_mtime_ns
+from tests.helpers import QUESTION, manifest_stamp
 
 
 def test_saved_index_is_reused(corpus, tmp_path):
@@ -24,7 +18,7 @@ def test_saved_index_is_reused(corpus, tmp_path):
     stamp = manifest_stamp(index)
     second = Engine.open(corpus, index)
     assert manifest_stamp(index) == stamp
-    assert second.ask(QUESTION)["citations"] == first.ask(QUESTION)["citations"]
+    assert as_json(second.ask(QUESTION))["citations"] == as_json(first.ask(QUESTION))["citations"]
 
 
 def test_a_changed_file_triggers_a_rebuild(corpus, tmp_path):
@@ -35,7 +29,7 @@ def test_a_changed_file_triggers_a_rebuild(corpus, tmp_path):
     engine = Engine.open(corpus, index)
     assert manifest_stamp(index) != stamp
     assert (
-        engine.ask("When did the Zorblat fortress fall?")["citations"][0]["document"]["id"]
+        as_json(engine.ask("When did the Zorblat fortress fall?"))["citations"][0]["document"]["id"]
         == "extra"
     )
 
@@ -47,14 +41,14 @@ def test_an_edited_file_triggers_a_rebuild(corpus, tmp_path):
     path.write_text(
         path.read_text("utf-8").replace("Panorama checkpoint", "Quillbrook checkpoint"), "utf-8"
     )
-    answer = Engine.open(corpus, index).ask(QUESTION)
+    answer = as_json(Engine.open(corpus, index).ask(QUESTION))
     assert "Quillbrook" in answer["citations"][0]["text"]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "garbage-manifest"])
 def test_a_damaged_index_is_rebuilt_not_served(corpus, tmp_path, damage):
     index = tmp_path / "index"
-    expected = Engine.open(corpus, index).ask(QUESTION)["citations"]
+    expected = as_json(Engine.open(corpus, index).ask(QUESTION))["citations"]
     version = store.current(index)
     files = sorted(p for p in version.iterdir() if p.name != MANIFEST)
     victim = max(files, key=lambda p: p.stat().st_size)
@@ -69,7 +63,7 @@ def test_a_damaged_index_is_rebuilt_not_served(corpus, tmp_path, damage):
     else:
         (version / MANIFEST).write_text("{not json", "utf-8")
     engine = Engine.open(corpus, index)
-    assert engine.ask(QUESTION)["citations"] == [
+    assert as_json(engine.ask(QUESTION))["citations"] == [
         {**c, "score": pytest.approx(c["score"])} for c in expected
     ]
     Engine.open(corpus, index)  # the rebuilt index is whole again and loads as saved
@@ -82,7 +76,7 @@ def test_an_index_of_another_format_is_rebuilt_not_served(corpus, tmp_path):
     (old / MANIFEST).write_text(json.dumps({**manifest, "format": store.FORMAT - 1}), "utf-8")
     engine = Engine.open(corpus, index)
     assert engine.version_dir != old and store.current(index) == engine.version_dir
-    assert engine.ask(QUESTION)["citations"]
+    assert as_json(engine.ask(QUESTION))["citations"]
 
 
 def test_rebuild_flag_rebuilds(corpus, tmp_path):
@@ -100,7 +94,7 @@ def test_an_index_saved_before_versions_is_rebuilt_and_its_files_removed(corpus,
         (index / name).write_text("{}", "utf-8")
     engine = Engine.open(corpus, index)
     assert sorted(p.name for p in index.iterdir()) == [store.POINTER, engine.version_dir.name]
-    assert engine.ask(QUESTION)["citations"]
+    assert as_json(engine.ask(QUESTION))["citations"]
 
 
 def test_the_words_are_waited_for_only_once_the_index_and_passages_are_written(corpus, tmp_path):

@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from bench import serving
 from qa.answer.engine import Engine
 from qa.service.app import create_app
+from qa.tools import serving
 
 CANARY = "CANARY 8c6f1e: this file is outside every served folder"
 DOCUMENT = "= The document =\n\nThe only document of this corpus, about a canary.\n"

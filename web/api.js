@@ -78,8 +78,9 @@ export async function request(path, { method = "GET", body, signal } = {}) {
   }
 }
 
-export function ask({ question, history = [], documents = null, k, signal }) {
+export function ask({ question, history = [], anchor = null, documents = null, k, signal }) {
   const body = { question, history };
+  if (anchor) body.anchor = anchor;
   if (documents?.length) body.documents = documents;
   if (k) body.k = k;
   return request("/api/ask", { method: "POST", body, signal });

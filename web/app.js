@@ -6,7 +6,6 @@ import {
   announcement,
   answerMessage,
   cardId,
-  documentOf,
   libraryItem,
   plainText,
   suggestionButton,
@@ -67,11 +66,15 @@ function normalize(response) {
   return {
     ...response,
     answer: typeof response?.answer === "string" ? response.answer : "",
+    message: typeof response?.message === "string" ? response.message : null,
+    note: typeof response?.note === "string" ? response.note : null,
+    quoted: list(response?.quoted).filter(Number.isInteger),
+    anchor: response?.anchor?.document ? response.anchor : null,
     answer_span: response?.answer_span ?? null,
     query: {
       ...query,
       from_history: list(query.from_history),
-      aliases: list(query.aliases).filter((a) => a?.defined_in && Array.isArray(a.names)),
+      aliases: list(query.aliases).filter((a) => a?.defined_in && a.document && Array.isArray(a.names)),
       spelling: list(query.spelling).filter((s) => s?.written && s.suggested),
       continues: query.continues?.passage_id ? query.continues : null,
     },
@@ -158,7 +161,9 @@ async function submit(asked = null) {
   scrollToBottom();
   announce("Searching the documents…");
   try {
-    const response = await ask({ question, history, documents: turn.documents, signal: controller.signal });
+    // A "Tell me more" goes on from where the last answer stands in its document.
+    const anchor = state.turns.at(-1)?.response?.anchor ?? null;
+    const response = await ask({ question, history, anchor, documents: turn.documents, signal: controller.signal });
     if (state.pending?.turn !== turn) return; // a new chat was started meanwhile
     turn.response = normalize(response);
     state.turns.push(turn);
@@ -291,7 +296,7 @@ function onConversationClick(event) {
   if (link) {
     const id = link.dataset.passage;
     const terms = link.dataset.terms.split(" ").filter(Boolean);
-    const documentId = documentOf(id);
+    const documentId = link.dataset.document;
     return void openSource({ documentId, title: ctx.title(documentId), passageId: id, terms, from: link });
   }
   const source = event.target.closest(".source");

@@ -4,21 +4,9 @@
 import { h, icon, ICONS } from "./dom.js";
 import { highlight } from "./highlight.js";
 
-const MARKER = /\[(\d{1,2})\]/g;
-// The sentence about spelling that the engine puts first ("Searched for “X” (you wrote “Y”). ",
-// "Did you mean “X”? "): the page shows it as a note made from query.spelling instead.
-const SPELLING_PREFIX = /^(?:Searched for|Did you mean) “[^]*?”\)?[.?] /u;
 const FOLLOW_UPS = ["Tell me more", "And before that?"];
 
 export const cardId = (turnId, n) => `${turnId}-source-${n}`;
-
-/** The document a passage id ("doc-id:12") belongs to. */
-export const documentOf = (passageId) => passageId.replace(/:\d+$/u, "");
-
-/** The answer's text without the engine's sentence about spelling. */
-function answerBody(response) {
-  return response.query?.spelling?.length ? response.answer.replace(SPELLING_PREFIX, "") : response.answer;
-}
 
 /** The first words of a passage, for a label. */
 function excerpt(text) {
@@ -26,41 +14,34 @@ function excerpt(text) {
   return words.length > 9 ? `${words.slice(0, 8).join(" ")}…` : text;
 }
 
-/** A button that opens a passage in the source viewer, its `terms` highlighted. */
-function passageLink(passageId, label, terms = []) {
-  const props = { type: "button", class: "link", "data-passage": passageId, "data-terms": terms.join(" ") };
+/** A button that opens a passage of a document in the source viewer, its `terms` highlighted. */
+function passageLink(passageId, documentId, label, terms = []) {
+  const props = {
+    type: "button",
+    class: "link",
+    "data-passage": passageId,
+    "data-document": documentId,
+    "data-terms": terms.join(" "),
+  };
   return h("button", props, label);
 }
 
-/** The numbers of the citations the answer's text refers to, in order. */
+/** The citations the answer quotes, in order (all of them if it names none). */
 function referenced(response) {
-  const numbers = new Set([...response.answer.matchAll(MARKER)].map((m) => Number(m[1])));
-  const quoted = response.citations.filter((c) => numbers.has(c.n));
+  const quoted = response.citations.filter((c) => response.quoted.includes(c.n));
   return quoted.length ? quoted : response.citations;
 }
 
-/** A quote from the answer text (ending with the citation's text) with the answer span marked. */
-function withSpan(quote, text, span) {
-  const at = quote.lastIndexOf(text);
-  return highlight(quote, [], at < 0 ? span : { ...span, start: at + span.start, end: at + span.end });
-}
-
 /**
- * The answer's text with its "[n]" markers turned into links to the source cards, and the
- * answer span emphasised in the quote of its citation.
+ * The quoted sentences, each followed by its marker linking to its source card, with the answer
+ * span emphasised in its citation.
  */
 function answerText(turnId, response) {
-  const text = answerBody(response);
   const span = response.answer_span;
-  const byNumber = new Map(response.citations.map((c) => [c.n, c]));
   const paragraph = h("p", { class: "answer-text" });
-  let last = 0;
-  for (const match of text.matchAll(MARKER)) {
-    const citation = byNumber.get(Number(match[1]));
-    if (!citation) continue;
-    const quote = text.slice(last, match.index);
+  referenced(response).forEach((citation, i) => {
     const spanned = span && span.citation === citation.n;
-    paragraph.append(...(spanned ? withSpan(quote, citation.text, span) : [quote]));
+    paragraph.append(i ? " " : "", ...(spanned ? highlight(citation.text, [], span) : [citation.text]), " ");
     paragraph.append(
       h(
         "a",
@@ -73,9 +54,7 @@ function answerText(turnId, response) {
         String(citation.n),
       ),
     );
-    last = match.index + match[0].length;
-  }
-  paragraph.append(text.slice(last));
+  });
   return paragraph;
 }
 
@@ -167,13 +146,13 @@ function aliasNote(response, ctx) {
   const parts = aliases.map((alias, i) => {
     // Short forms first: "ISIL, IS, Islamic State of Iraq and the Levant".
     const names = alias.names.filter((n) => n !== alias.form).sort((a, b) => a.includes(" ") - b.includes(" "));
-    const title = ctx.title(documentOf(alias.defined_in)) ?? "the documents";
+    const title = ctx.title(alias.document) ?? "the documents";
     const terms = [alias.form, ...names].filter((name) => !name.includes(" "));
     return [
       i ? "; " : "",
       names.join(", "),
       ` (for “${alias.form}”, defined in `,
-      passageLink(alias.defined_in, title, terms),
+      passageLink(alias.defined_in, alias.document, title, terms),
       ")",
     ];
   });
@@ -185,7 +164,7 @@ function continuationNote(response, ctx) {
   const step = response.query?.continues;
   if (!step?.passage_id) return null;
   const from = ctx.passage(step.passage_id);
-  const label = from ? `“${excerpt(from.text)}”` : ctx.title(documentOf(step.passage_id)) ?? "the last answer";
+  const label = from ? `“${excerpt(from.text)}”` : ctx.title(step.document) ?? "the last answer";
   return h(
     "p",
     { class: "answer-note lead" },
@@ -194,7 +173,7 @@ function continuationNote(response, ctx) {
       "span",
       {},
       step.direction < 0 ? "Going back from " : "Continuing from ",
-      passageLink(step.passage_id, label, from?.matched_terms ?? []),
+      passageLink(step.passage_id, step.document, label, from?.matched_terms ?? []),
     ),
   );
 }
@@ -232,7 +211,7 @@ function abstainedAnswer(turn, ctx) {
       continued ? "Nothing more to quote" : "Not found in the documents",
     ),
     continuationNote(response, ctx),
-    h("p", { class: "answer-text" }, answerBody(response)),
+    h("p", { class: "answer-text" }, response.message ?? response.answer),
     spellingNotes(turn),
     h(
       "p",
@@ -332,12 +311,13 @@ export function plainText(turn) {
 /** What a screen reader hears when an answer arrives. */
 export function announcement(turn) {
   const { response } = turn;
+  const note = response.note ?? "";
   if (response.abstained || !response.citations?.length) {
-    return `Not found in the documents. ${response.answer}`;
+    return `Not found in the documents. ${note}${response.message ?? response.answer}`;
   }
-  const count = referenced(response).length;
-  const spoken = response.answer.replace(MARKER, "");
-  return `Answer: ${spoken} ${count} ${count === 1 ? "source" : "sources"} below.`;
+  const quoted = referenced(response);
+  const spoken = quoted.map((c) => c.text).join(" ");
+  return `Answer: ${note}${spoken} ${quoted.length} ${quoted.length === 1 ? "source" : "sources"} below.`;
 }
 
 export function suggestionButton(text) {

@@ -33,20 +33,6 @@ def direction(question: str) -> int:
 NOTHING_TO_CONTINUE = "There is no earlier answer to continue from; ask a question first."
 
 
-def anchor(previous: dict, step: int) -> dict:
-    """The cited passage to go on from: the answer's first, or the far end of a continuation."""
-    citations = previous["citations"]
-    if previous["query"].get("continues") is None:
-        chosen = citations[0]
-    else:
-        chosen = (max if step > 0 else min)(citations, key=_ordinal)
-    return {**chosen, "ordinal": _ordinal(chosen)}
-
-
 def edge(title: str, step: int) -> str:
     where = "after" if step > 0 else "before"
     return f"There is nothing {where} that passage in \u201c{title}\u201d."
-
-
-def _ordinal(citation: dict) -> int:
-    return int(citation["passage_id"].rsplit(":", 1)[1])

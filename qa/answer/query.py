@@ -1,4 +1,4 @@
-"""From a question (and its conversation) to a cited answer built only from corpus sentences."""
+"""A question (and its conversation) as a query: weighted terms, and what else was searched."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from qa.ingest.passages import Passage
+from qa.answer.model import AliasNote, Continues, QueryReport, SpellingNote
+from qa.ingest.passages import parse_passage_id
 from qa.text.aliases import AliasGroup
 from qa.text.analyze import Analyzer
 
 # Earlier questions of a conversation count, less than the new one, and less the older they are.
 HISTORY_WEIGHT = 0.5
 HISTORY_DECAY = 0.5
-# When no candidate passage holds this share of the question's idf mass, the corpus is taken not
-# to hold the answer (the question is about what the documents never mention).
-MIN_COVERAGE = 0.34
 # "How many", "what kind of" and "what happened" say what kind of answer is wanted, not what it
 # is about; their words would otherwise count as rare content terms.
 QUESTION_FORMS = re.compile(
@@ -24,14 +22,8 @@ QUESTION_FORMS = re.compile(
     r"|\b(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
     re.I,
 )
-# A second sentence joins the answer text when the ranker finds it at least this share as likely
-# to be the answer as the first.
-SECOND_SENTENCE_SHARE = 0.8
 # The weight of the question's own form of a name, when it was searched by the corpus's usual one.
 ALIAS_WEIGHT = 0.5
-
-NO_ANSWER = "The documents do not contain an answer to this question."
-NO_TERMS = "The question has no searchable words; ask about a person, place, event or number."
 
 
 @dataclass(frozen=True)
@@ -41,9 +33,9 @@ class Query:
     from_history: list[str]
     # What the answer's `query` section also reports: aliases used, spellings suggested, and
     # the passage a "tell me more" continues from.
-    aliases: list[dict] = field(default_factory=list)
-    spelling: list[dict] = field(default_factory=list)
-    continues: dict | None = None
+    aliases: list[AliasNote] = field(default_factory=list)
+    spelling: list[SpellingNote] = field(default_factory=list)
+    continues: Continues | None = None
 
     def with_names(self, names: list[tuple[str, AliasGroup, list[str]]]) -> Query:
         """The query that also finds the name the question used, when it searched for another.
@@ -57,14 +49,16 @@ class Query:
         for form, group, terms in names:
             for term in terms:
                 weights.setdefault(term, ALIAS_WEIGHT)
-            reported.append(
-                {
-                    "form": form,
-                    "names": [n for n in group.names() if n != form],
-                    "defined_in": group.sources[group.forms[0]],
-                }
-            )
+            others = [n for n in group.names() if n != form]
+            defined_in = group.sources[group.forms[0]]
+            document, _ = parse_passage_id(defined_in)
+            reported.append(AliasNote(form, others, defined_in, document))
         return replace(self, weights=weights, aliases=reported)
+
+    def report(self) -> QueryReport:
+        return QueryReport(
+            self.terms, self.from_history, self.aliases, self.spelling, self.continues
+        )
 
 
 def build_query(analyzer: Analyzer, question: str, history: Sequence[str] = ()) -> Query:
@@ -84,84 +78,3 @@ def build_query(analyzer: Analyzer, question: str, history: Sequence[str] = ()) 
 
 def question_terms(analyzer: Analyzer, question: str) -> list[str]:
     return analyzer.terms(QUESTION_FORMS.sub(" ", question))
-
-
-def citation(
-    n: int,
-    passage: Passage,
-    title: str,
-    score: float,
-    matched: list[str],
-    before: Passage | None,
-    after: Passage | None,
-) -> dict:
-    return {
-        "n": n,
-        "passage_id": passage.id,
-        "document": {"id": passage.document, "title": title},
-        "section": passage.section,
-        "kind": passage.kind,
-        "text": passage.text,
-        "score": round(float(score), 4),
-        "start": passage.start,
-        "end": passage.end,
-        "context": {
-            "before": before.text if before else None,
-            "after": after.text if after else None,
-        },
-        "matched_terms": matched,
-        "references": list(passage.references),
-        "answer_span": None,
-    }
-
-
-def quoted(citations: list[dict]) -> list[dict]:
-    """The citations the answer quotes: the best, and the runner-up when nearly as good."""
-    if (
-        len(citations) > 1
-        and citations[1]["score"] >= SECOND_SENTENCE_SHARE * citations[0]["score"]
-    ):
-        return citations[:2]
-    return citations[:1]
-
-
-def answer_text(citations: list[dict]) -> str:
-    """The quoted sentences with their markers, or that the documents hold no answer."""
-    if not citations:
-        return NO_ANSWER
-    return " ".join(f"{c['text']} [{c['n']}]" for c in quoted(citations))
-
-
-def spelling_note(spelling: list[dict]) -> str:
-    """What the answer says of the question's spelling, before the answer itself."""
-    applied = [s for s in spelling if s["applied"]]
-    if applied:
-        said = ", ".join(
-            f"\u201c{s['suggested']}\u201d (you wrote \u201c{s['written']}\u201d)" for s in applied
-        )
-        return f"Searched for {said}. "
-    if spelling:
-        return (
-            "Did you mean " + " or ".join(f"\u201c{s['suggested']}\u201d" for s in spelling) + "? "
-        )
-    return ""
-
-
-def answer_object(
-    answer: str, citations: list[dict], query: Query, took_ms: float, abstained: bool
-) -> dict:
-    first_span = citations[0]["answer_span"] if citations else None
-    return {
-        "answer": answer,
-        "abstained": abstained,
-        "answer_span": {**first_span, "citation": 1} if first_span else None,
-        "citations": citations,
-        "query": {
-            "terms": query.terms,
-            "from_history": query.from_history,
-            "aliases": query.aliases,
-            "spelling": query.spelling,
-            "continues": query.continues,
-        },
-        "took_ms": round(took_ms, 3),
-    }

@@ -80,10 +80,6 @@ class BM25Index:
         column = self.vocabulary.get(term)
         return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
 
-    def term_ids(self, terms: Iterable[str]) -> list[int]:
-        columns = (self.vocabulary.get(t) for t in terms)
-        return [c for c in columns if c is not None]
-
     def _postings(self, query: Query) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """(rows, weights, query weight) of each query term found, in query order."""
         weights = query if isinstance(query, Mapping) else Counter(query)

@@ -18,7 +18,7 @@ from itertools import chain
 from pathlib import Path
 
 from qa.ingest.parse import Block, parse_document
-from qa.ingest.passages import Passage, PassageTable
+from qa.ingest.passages import Passage, PassageTable, passage_id
 from qa.ingest.sentences import CITATION, split_sentences, strip_citations
 from qa.settings import cpus
 
@@ -153,7 +153,7 @@ def build_document(doc_id: str, name: str, text: str) -> Document:
             ordinal = len(passages)
             passages.append(
                 Passage(
-                    f"{doc_id}:{ordinal}",
+                    passage_id(doc_id, ordinal),
                     doc_id,
                     ordinal,
                     kind,

@@ -34,6 +34,19 @@ STRING_CODES = ("section", "label")
 PREFIX = "passages-"
 
 
+def passage_id(document: str, ordinal: int) -> str:
+    """The id of a document's passage: `al-hasakah-city-offensive:12`."""
+    return f"{document}:{ordinal}"
+
+
+def parse_passage_id(text: str) -> tuple[str, int] | None:
+    """The document and ordinal of a passage id, or None when it is not one."""
+    document, _, ordinal = text.rpartition(":")
+    if not document or not ordinal.isdigit():
+        return None
+    return document, int(ordinal)
+
+
 @dataclass(frozen=True)
 class Passage:
     """The unit of retrieval: a sentence, an infobox field or a list item."""
@@ -170,7 +183,7 @@ class PassageTable(Sequence[Passage]):
         doc_id = self.doc_ids[document]
         ordinal = row - int(self.doc_starts[document])
         return Passage(
-            f"{doc_id}:{ordinal}",
+            passage_id(doc_id, ordinal),
             doc_id,
             ordinal,
             KINDS[c["kind"][row]],

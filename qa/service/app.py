@@ -96,7 +96,7 @@ def _open_engine(config: Mapping[str, Any]) -> Engine:
 def _install(app: Flask, engine: Engine) -> None:
     """Answers from `engine` from now on, with the document ids and API description it has."""
     engine.warm()
-    document_ids = frozenset(doc["id"] for doc in engine.documents())
+    document_ids = frozenset(doc.id for doc in engine.documents())
     app.extensions["qa.document_ids"] = document_ids
     app.extensions["qa.service.openapi"] = openapi.spec(document_ids)
     app.config["ENGINE"] = engine

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-# Stable codes for the statuses clients handle (Werkzeug's names change with the RFCs).
-CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-    431: "header_fields_too_large",
-    500: "internal_error",
-}
+from qa.service.responses import CODES, Error, ErrorDetail
 
 STOCK_MESSAGES = {
     404: "no such resource: {path}",
@@ -29,14 +18,14 @@ STOCK_MESSAGES = {
 }
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
+def error_body(status: int, message: str) -> Error:
     """The one error shape: the status's stable code and a message meant for the client."""
-    return {"error": {"code": CODES.get(status, f"http_{status}"), "message": message}}
+    return Error(ErrorDetail(CODES.get(status, f"http_{status}"), message))
 
 
 def error_json(status: int, message: str) -> bytes:
     """The error shape as bytes, for errors written below the app (gunicorn's own refusals)."""
-    return json.dumps(error_body(status, message)).encode()
+    return json.dumps(dataclasses.asdict(error_body(status, message))).encode()
 
 
 def error_response(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:

@@ -1,15 +1,14 @@
-"""Flask's JSON responses, encoded by orjson: an answer takes ~4 µs instead of ~70 µs."""
+"""Flask's JSON responses, encoded by orjson (qa.answer.model.encode): an answer takes ~4 µs
+instead of ~70 µs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
-# Keys sorted, as Flask's own encoder sorts them, so an answer reads the same every time.
-OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+from qa.answer.model import encode
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -21,7 +20,7 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         try:
-            body = orjson.dumps(self._prepare_response_obj(args, kwargs), option=OPTIONS)
+            body = encode(self._prepare_response_obj(args, kwargs))
         except TypeError:  # orjson.JSONEncodeError is one
             return super().response(*args, **kwargs)
         return self._app.response_class(body, mimetype=self.mimetype)

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import qa
+from qa.answer.model import Answer, DocumentView
+from qa.service.responses import DocumentPage, Error, Health, Ready, SuggestionList
+from qa.service.schema import components, ref
 from qa.settings import (
     K_DEFAULT,
     K_MAX,
@@ -17,6 +20,7 @@ from qa.settings import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
     LIMIT_MIN,
+    MAX_BODY_BYTES,
     MAX_HISTORY,
     MAX_OFFSET,
     MAX_QUESTION,
@@ -25,23 +29,10 @@ from qa.settings import (
 # At least one character that is neither white space nor a control character (those are stripped).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
 
-NULLABLE_STRING = {"type": ["string", "null"]}
-SPAN = {
-    "text": {"type": "string"},
-    "start": {"type": "integer", "minimum": 0, "description": "Offset in the citation's text."},
-    "end": {"type": "integer", "minimum": 0},
-    "type": {"enum": ["date", "quantity", "place", "name"]},
-}
-STRINGS = {"type": "array", "items": {"type": "string"}}
-
 
 def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An object schema whose properties are all required."""
     return {"type": "object", "required": list(properties), "properties": properties, **extra}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -52,122 +43,12 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): {"$ref": f"#/components/responses/E{status}"} for status in statuses}
 
 
-SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {
-            "error": _object(
-                {
-                    "code": {
-                        "type": "string",
-                        "description": "bad_request, not_found, method_not_allowed, "
-                        "payload_too_large, unsupported_media_type, uri_too_long, "
-                        "header_fields_too_large, rate_limited, internal_error",
-                    },
-                    "message": {"type": "string", "description": "Names the field at fault."},
-                },
-                additionalProperties=False,
-            )
-        },
-        additionalProperties=False,
-    ),
-    "Citation": _object(
-        {
-            "n": {"type": "integer", "minimum": 1},
-            "passage_id": {"type": "string"},
-            "document": _object({"id": {"type": "string"}, "title": {"type": "string"}}),
-            "section": NULLABLE_STRING,
-            "text": {"type": "string"},
-            "score": {"type": "number"},
-            "start": {"type": "integer", "minimum": 0},
-            "end": {"type": "integer", "minimum": 0},
-            "context": _object({"before": NULLABLE_STRING, "after": NULLABLE_STRING}),
-            "matched_terms": STRINGS,
-            "references": {"type": "array", "items": {"type": "integer"}},
-            "kind": {"enum": ["prose", "infobox", "list"]},
-            "answer_span": {"oneOf": [{"type": "null"}, _object(SPAN)]},
-        }
-    ),
-    "Answer": _object(
-        {
-            "answer": {"type": "string"},
-            "abstained": {"type": "boolean"},
-            "answer_span": {
-                "oneOf": [
-                    {"type": "null"},
-                    _object({**SPAN, "citation": {"type": "integer", "minimum": 1}}),
-                ],
-                "description": "The part of the first citation most likely to be the answer.",
-            },
-            "citations": {"type": "array", "maxItems": K_MAX, "items": _ref("Citation")},
-            "query": _object(
-                {
-                    "terms": STRINGS,
-                    "from_history": STRINGS,
-                    "aliases": {
-                        "type": "array",
-                        "items": _object(
-                            {
-                                "form": {"type": "string"},
-                                "names": STRINGS,
-                                "defined_in": {"type": "string"},
-                            }
-                        ),
-                    },
-                    "spelling": {
-                        "type": "array",
-                        "items": _object(
-                            {
-                                "written": {"type": "string"},
-                                "suggested": {"type": "string"},
-                                "applied": {"type": "boolean"},
-                            }
-                        ),
-                    },
-                    "continues": {
-                        "oneOf": [
-                            {"type": "null"},
-                            _object(
-                                {"passage_id": {"type": "string"}, "direction": {"enum": [1, -1]}}
-                            ),
-                        ]
-                    },
-                }
-            ),
-            "took_ms": {"type": "number", "minimum": 0},
-        }
-    ),
-    "DocumentSummary": _object(
-        {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "sections": STRINGS,
-            "passages": {"type": "integer", "minimum": 0},
-        }
-    ),
-    "Passage": _object(
-        {
-            "id": {"type": "string"},
-            "section": NULLABLE_STRING,
-            "kind": {"enum": ["prose", "infobox", "list", "title"]},
-            "text": {"type": "string"},
-            "start": {"type": "integer", "minimum": 0},
-            "end": {"type": "integer", "minimum": 0},
-        }
-    ),
-    "Document": _object(
-        {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "sections": STRINGS,
-            "passages": {"type": "array", "items": _ref("Passage")},
-        }
-    ),
-}
-
 ERROR_RESPONSES = {
     400: "The body or a parameter is invalid; the message names the field.",
     404: "No such document.",
-    413: "The body is over 64 KB.",
+    413: f"The body is over {MAX_BODY_BYTES // 1024} KB.",
+    414: "The request line is over 8,190 bytes, gunicorn's limit: a question of 1,000 characters "
+    "fits only where few are outside ASCII; POST longer ones.",
     415: "The body is not sent as application/json.",
     429: "The client is over its rate limit; retry after Retry-After seconds.",
     500: "Internal error; the trace is logged under the response's X-Request-ID.",
@@ -196,6 +77,14 @@ def _document_ids(ids: list[str]) -> dict[str, Any]:
     return {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ids}}
 
 
+def _anchor(ids: list[str]) -> dict[str, Any]:
+    ordinal = {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}
+    return _object(
+        {"document": {"type": "string", "enum": ids}, "first": ordinal, "last": ordinal},
+        additionalProperties=False,
+    )
+
+
 def spec(document_ids: Iterable[str]) -> dict[str, Any]:
     """The OpenAPI document for a service whose corpus holds these documents."""
     ids = sorted(document_ids)
@@ -210,11 +99,16 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
             },
             "k": {**_k(), "description": "How many citations at most."},
             "documents": {**_document_ids(ids), "description": "Search only these documents."},
+            "anchor": {
+                **_anchor(ids),
+                "description": "The `anchor` of the answer a follow-up such as "
+                '"tell me more" goes on from (else the answer to the last question of `history`).',
+            },
         },
         additionalProperties=False,
     )
     ask_request["required"] = ["question"]
-    answer = _json(_ref("Answer"), "The answer with its cited passages.")
+    answer = _json(ref(Answer), "The answer with its cited passages.")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -252,7 +146,7 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                             "explode": True,
                         },
                     ],
-                    "responses": {"200": answer, **_errors(400, 429, 500)},
+                    "responses": {"200": answer, **_errors(400, 414, 429, 500)},
                 },
             },
             "/api/documents": {
@@ -287,23 +181,8 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": _json(
-                            _object(
-                                {
-                                    "documents": {
-                                        "type": "array",
-                                        "items": _ref("DocumentSummary"),
-                                    },
-                                    "total": {"type": "integer", "minimum": 0},
-                                    "offset": {"type": "integer", "minimum": 0},
-                                    "limit": {"type": "integer", "minimum": LIMIT_MIN},
-                                    "next_offset": {"type": ["integer", "null"]},
-                                }
-                            ),
-                            "The page of matching documents in corpus order, how many match in "
-                            "all, and where the next page starts (null after the last).",
-                        ),
-                        **_errors(400, 429, 500),
+                        "200": _json(ref(DocumentPage), "A page of the matching documents."),
+                        **_errors(400, 414, 429, 500),
                     },
                 }
             },
@@ -320,8 +199,8 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                         }
                     ],
                     "responses": {
-                        "200": _json(_ref("Document"), "The document."),
-                        **_errors(404, 429, 500),
+                        "200": _json(ref(DocumentView), "The document."),
+                        **_errors(404, 414, 429, 500),
                     },
                 }
             },
@@ -330,7 +209,7 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                     "operationId": "suggestions",
                     "summary": "Questions to offer in an empty chat",
                     "responses": {
-                        "200": _json(_object({"suggestions": STRINGS}), "Suggested questions."),
+                        "200": _json(ref(SuggestionList), "Suggested questions."),
                         **_errors(429, 500),
                     },
                 }
@@ -340,7 +219,7 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                     "operationId": "healthz",
                     "summary": "The process is alive",
                     "responses": {
-                        "200": _json(_object({"status": {"const": "ok"}}), "Alive."),
+                        "200": _json(ref(Health), "Alive."),
                         **_errors(500),
                     },
                 }
@@ -350,39 +229,20 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                     "operationId": "readyz",
                     "summary": "The index is loaded; corpus statistics",
                     "responses": {
-                        "200": _json(
-                            _object(
-                                {
-                                    "status": {"const": "ready"},
-                                    # The version of the index folder answering (qa.index.store).
-                                    "index": {"type": "string"},
-                                    "documents": {"type": "integer", "minimum": 0},
-                                    "passages": {"type": "integer", "minimum": 0},
-                                    "terms": {"type": "integer", "minimum": 0},
-                                    "skipped": {
-                                        "type": "array",
-                                        "items": _object(
-                                            {
-                                                "file": {"type": "string"},
-                                                "reason": {"type": "string"},
-                                            }
-                                        ),
-                                    },
-                                }
-                            ),
-                            "Ready.",
-                        ),
+                        "200": _json(ref(Ready), "Ready."),
                         **_errors(500),
                     },
                 }
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": components(
+                Answer, DocumentView, DocumentPage, SuggestionList, Health, Ready, Error
+            ),
             "responses": {
-                f"E{status}": _json(_ref("Error"), description)
+                f"E{status}": _json(ref(Error), description)
                 for status, description in ERROR_RESPONSES.items()
             }
-            | {"E429": {**_json(_ref("Error"), ERROR_RESPONSES[429]), "headers": RETRY_AFTER}},
+            | {"E429": {**_json(ref(Error), ERROR_RESPONSES[429]), "headers": RETRY_AFTER}},
         },
     }

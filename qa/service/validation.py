@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from qa.answer.model import Anchor
 from qa.settings import (
     K_DEFAULT,
     K_MAX,
@@ -24,7 +25,8 @@ from qa.settings import (
     MAX_QUESTION,
 )
 
-FIELDS = ("question", "history", "k", "documents")
+FIELDS = ("question", "history", "k", "documents", "anchor")
+ANCHOR_FIELDS = ("document", "first", "last")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class AskRequest:
     history: tuple[str, ...] = ()
     k: int = K_DEFAULT
     documents: tuple[str, ...] | None = None
+    anchor: Anchor | None = None
 
 
 def parse_json_body(body: bytes) -> Any:
@@ -63,9 +66,11 @@ def ask_body(data: Any, known_documents: Collection[str]) -> AskRequest:
     if "history" in data:
         fields["history"] = _history(data["history"])
     if "k" in data:
-        fields["k"] = _k(data["k"])
+        fields["k"] = _integer(data["k"], "k", K_MIN, K_MAX)
     if "documents" in data:
         fields["documents"] = _documents(data["documents"], known_documents)
+    if "anchor" in data:
+        fields["anchor"] = _anchor(data["anchor"], known_documents)
     return AskRequest(**fields)
 
 
@@ -138,12 +143,12 @@ def _history(value: Any) -> tuple[str, ...]:
     return tuple(turn for turn in turns if turn)
 
 
-def _k(value: Any) -> int:
+def _integer(value: Any, field: str, low: int, high: int) -> int:
     # JSON Schema counts 3.0 as an integer, and so does the OpenAPI description; bool is not one.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
-        raise BadRequest(f"k: must be an integer from {K_MIN} to {K_MAX}")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"{field}: must be an integer from {low} to {high}")
     return value
 
 
@@ -163,3 +168,15 @@ def _documents(value: Any, known: Collection[str]) -> tuple[str, ...]:
         if doc_id not in known:
             raise BadRequest(f"documents[{i}]: unknown document {doc_id!r}")
     return tuple(value)
+
+
+def _anchor(value: Any, known: Collection[str]) -> Anchor:
+    if not isinstance(value, Mapping) or set(value) != set(ANCHOR_FIELDS):
+        raise BadRequest(f"anchor: must be an object of {', '.join(ANCHOR_FIELDS)}")
+    document = value["document"]
+    if not isinstance(document, str) or document not in known:
+        raise BadRequest(f"anchor.document: unknown document {document!r}")
+    first, last = (
+        _integer(value[end], f"anchor.{end}", 0, MAX_OFFSET) for end in ("first", "last")
+    )
+    return Anchor(document, first, last)

@@ -212,6 +212,7 @@ def _stage_functions() -> dict[str, Callable]:
     """The steps of Engine.ask that the profile reports, by name (the whole first)."""
     from qa.answer import query as answer
     from qa.answer import spans
+    from qa.answer.answering import Answerer
     from qa.answer.engine import Engine
     from qa.answer.rank import Ranker
     from qa.index.bm25 import BM25Index
@@ -227,7 +228,7 @@ def _stage_functions() -> dict[str, Callable]:
         "retrieval": BM25Index.retrieve,
         "features": Ranker._features,
         "answer kind": Ranker._answer_kind,
-        "citations": Engine._citation,
+        "citations": Answerer.citation,
         "spans": spans.answer_span,
     }
 

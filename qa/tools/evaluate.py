@@ -147,11 +147,11 @@ def run_engine(engine: Engine, questions: Sequence[Question]) -> Run:
         started = time.perf_counter()
         result = engine.ask(q.question, list(q.history), k=RANKS)
         took = (time.perf_counter() - started) * 1000
-        texts = [c["text"] for c in result["citations"]]
+        texts = [c.text for c in result.citations]
         top = texts[0] if texts else ""
-        span = result["answer_span"]["text"] if result["answer_span"] else None
+        span = result.answer_span.text if result.answer_span else None
         hit = first_hit(texts, q.answers)
-        run.outcomes.append(Outcome(q, hit, result["abstained"], took, top, span))
+        run.outcomes.append(Outcome(q, hit, result.abstained, took, top, span))
     return run
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from qa.answer import query as answer
 from qa.answer import rank
 from qa.answer.engine import Engine
 from qa.tools.evaluate import Question, first_hit, read_squad, write_corpus
@@ -30,7 +29,9 @@ def gather(engine: Engine, questions: Sequence[Question]) -> list[tuple[np.ndarr
     ranker = engine.ranker
     groups = []
     for q in questions:
-        query = answer.build_query(engine.analyzer, q.question, q.history)
+        # The question searched as the engine searches it: spellings and names rewritten.
+        search = engine.answerer.search(q.question, q.history)
+        query = search.query
         retrieved, _ = engine.index.retrieve(query.weights, rank.CANDIDATES)
         if not len(retrieved):
             continue
@@ -39,7 +40,7 @@ def gather(engine: Engine, questions: Sequence[Question]) -> list[tuple[np.ndarr
             [first_hit([engine.passages[int(r)].text], q.answers) is not None for r in rows]
         )
         if right.any() and not right.all():
-            groups.append((ranker.features(ranker.terms(query), q.question, rows), right))
+            groups.append((ranker.features(ranker.terms(query), search.text, rows), right))
     return groups
 
 

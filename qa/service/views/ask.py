@@ -37,4 +37,6 @@ def ask_get() -> Response:
 
 def _answer(ask: validation.AskRequest) -> Response:
     engine = current_app.config["ENGINE"]
-    return jsonify(engine.ask(ask.question, history=ask.history, k=ask.k, documents=ask.documents))
+    return jsonify(
+        engine.ask(ask.question, ask.history, ask.k, documents=ask.documents, anchor=ask.anchor)
+    )

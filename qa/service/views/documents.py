@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from qa.service import validation
 from qa.service.ratelimit import limit_client
+from qa.service.responses import DocumentPage, SuggestionList
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
 bp.before_request(limit_client)
@@ -17,15 +18,9 @@ def list_documents() -> Response:
     asked = validation.documents_query(request.args)
     documents = current_app.config["ENGINE"].find_documents(asked.text)
     end = asked.offset + asked.limit
-    return jsonify(
-        {
-            "documents": documents[asked.offset : end],
-            "total": len(documents),
-            "offset": asked.offset,
-            "limit": asked.limit,
-            "next_offset": end if end < len(documents) else None,
-        }
-    )
+    next_offset = end if end < len(documents) else None
+    page = documents[asked.offset : end]
+    return jsonify(DocumentPage(page, len(documents), asked.offset, asked.limit, next_offset))
 
 
 @bp.get("/documents/<doc_id>")
@@ -38,4 +33,4 @@ def get_document(doc_id: str) -> Response:
 
 @bp.get("/suggestions")
 def suggestions() -> Response:
-    return jsonify({"suggestions": current_app.config["ENGINE"].suggestions()})
+    return jsonify(SuggestionList(current_app.config["ENGINE"].suggestions()))

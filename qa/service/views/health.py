@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from qa.service.responses import Health, Ready, SkippedFile
+
 bp = Blueprint("health", __name__)
+HEALTHY = Health("ok")
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
     """The process is alive and serving requests."""
-    return jsonify({"status": "ok"})
+    return jsonify(HEALTHY)
 
 
 @bp.get("/readyz")
 def readyz() -> Response:
     """The index is loaded (the app is built only after it is): its version, corpus statistics."""
     engine = current_app.config["ENGINE"]
-    return jsonify({"status": "ready", "index": engine.version_dir.name, **engine.stats()})
+    stats = engine.stats()
+    skipped = [SkippedFile(**s) for s in stats.pop("skipped")]
+    return jsonify(Ready("ready", engine.version_dir.name, **stats, skipped=skipped))

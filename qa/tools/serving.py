@@ -21,9 +21,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from qa.settings import REPOSITORY
 from qa.tools.processes import children, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPOSITORY
 CONFIG = ROOT / "gunicorn.conf.py"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0

@@ -1,0 +1,77 @@
+"""The service's own responses, beside the engine's (qa.answer.model): errors, pages, probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from qa.answer.model import DocumentSummary
+from qa.settings import LIMIT_MIN
+
+# Stable codes for the statuses clients handle (Werkzeug's names change with the RFCs).
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    431: "header_fields_too_large",
+    500: "internal_error",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    code: str = field(metadata={"description": ", ".join(CODES.values())})
+    message: str = field(metadata={"description": "Names the field at fault."})
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """The one shape of every error."""
+
+    error: ErrorDetail
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    """A page of the matching documents in corpus order, how many match in all, and where the
+    next page starts (null after the last)."""
+
+    documents: list[DocumentSummary]
+    total: int = field(metadata={"minimum": 0})
+    offset: int = field(metadata={"minimum": 0})
+    limit: int = field(metadata={"minimum": LIMIT_MIN})
+    next_offset: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionList:
+    suggestions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    status: Literal["ok"]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A corpus file that was not indexed, and why."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """The index answering: its version folder (qa.index.store) and the corpus's statistics."""
+
+    status: Literal["ready"]
+    index: str
+    documents: int = field(metadata={"minimum": 0})
+    passages: int = field(metadata={"minimum": 0})
+    terms: int = field(metadata={"minimum": 0})
+    skipped: list[SkippedFile]
