@@ -17,6 +17,7 @@ from qa.answer import model
 from qa.answer.engine import Engine
 from qa.answer.model import Answer
 from qa.index.build import IndexNotSaved
+from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
 
 corpus_option = click.option(
@@ -43,23 +44,38 @@ def open_engine(
     index_dir: Path | None,
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    wait: float | None = None,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
     try:
-        return Engine.open(corpus, index_dir, rebuild=rebuild, progress=progress)
-    except (CorpusError, IndexNotSaved) as exc:
+        return Engine.open(
+            corpus, index_dir, rebuild=rebuild, progress=progress, wait=wait, waiting=_say_waiting
+        )
+    except (CorpusError, IndexNotSaved, IndexBusy) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _say_waiting(message: str) -> None:
+    click.echo(f"{message}…", err=True)
 
 
 @main.command("index")
 @corpus_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the saved index is current.")
-def index_command(corpus: Path | None, index_dir: Path | None, rebuild: bool) -> None:
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    help="While another qa index writes this index, wait at most SECONDS [default: until done].",
+    metavar="SECONDS",
+)
+def index_command(
+    corpus: Path | None, index_dir: Path | None, rebuild: bool, wait: float | None
+) -> None:
     """Build or refresh the index of a corpus, then summarize it."""
     started = time.perf_counter()
     with FilesBar() as bar:
-        engine = open_engine(corpus, index_dir, rebuild, bar.update)
+        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait)
     stats = engine.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "

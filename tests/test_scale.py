@@ -209,4 +209,4 @@ def test_a_manifest_that_leaves_out_a_file_is_not_trusted(tmp_path):
     with pytest.raises(store.IndexUnusable, match="does not list"):
         store._verify(version, manifest["checksums"])
     assert sorted(p.name for p in index.iterdir()) == [store.POINTER, version.name]  # no staging
-    assert engine.index.data.flags.writeable is False
+    assert engine.index.tf.flags.writeable is False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
 from functools import cached_property
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from qa.answer.model import Anchor, Answer, DocumentSummary, DocumentView
 from qa.answer.rank import Ranker
 from qa.answer.suggestions import Suggestions
 from qa.index import store
-from qa.index.build import build
+from qa.index.build import IndexNotSaved, build
 from qa.ingest.corpus import fingerprint
 from qa.ingest.passages import Passage
 from qa.text.aliases import AliasTable
@@ -54,13 +55,18 @@ class Engine:
         *,
         rebuild: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        wait: float | None = None,
+        waiting: Callable[[str], None] | None = None,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else builds and saves it.
 
-        `progress` is told (files read, files in all) while a build reads the corpus.
+        `progress` is told (files read, files in all) while a build reads the corpus. A build
+        first waits for any other process writing the index (at most `wait` seconds when
+        given; `waiting` is told who that is), then loads what that one saved if it is current.
 
-        Raises CorpusError when the folder is missing or holds no usable document, and
-        IndexNotSaved when the index has to be built but cannot be saved.
+        Raises CorpusError when the folder is missing or holds no usable document,
+        IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
+        when another writer holds the index past `wait`.
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
@@ -73,8 +79,17 @@ class Engine:
                 return cls(store.load(index_path, digest), corpus_path, index_path)
             except store.IndexUnusable as exc:
                 why = str(exc)
+        with ExitStack() as held:
+            try:
+                held.enter_context(store.writing(index_path, wait, waiting))
+            except OSError as exc:  # the folder cannot be made, or opened to lock it
+                raise IndexNotSaved.of(index_path, why, exc) from exc
+            if digest is not None:
+                # The writer waited for may have just saved this very corpus's index.
+                with suppress(store.IndexUnusable):
+                    return cls(store.load(index_path, digest), corpus_path, index_path)
                 log.info("building the index at %s: %s", index_path, why)
-        version, built = build(corpus_path, index_path, why, digest, progress)
+            version, built = build(corpus_path, index_path, why, digest, progress)
         # Served from the saved, memory-mapped files, as every later start will be.
         return cls(store.load_version(version, built), corpus_path, index_path)
 

@@ -171,10 +171,10 @@ class Ranker:
             if column is None:
                 missing += weight if term in asked else 0.0
                 continue
-            lo, hi = index.indptr[column : column + 2].tolist()
+            rows, weighed = index.postings(column)
             names.append(term)
-            postings.append(np.asarray(index.indices[lo:hi]))
-            weights.append(np.asarray(index.data[lo:hi]))
+            postings.append(np.asarray(rows))
+            weights.append(weighed)
             found.append(weight)
             own.append(weight if term in asked else 0.0)
             idf.append(float(index.idf[column]))

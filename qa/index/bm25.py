@@ -1,10 +1,11 @@
-"""A BM25 index that gives exactly rank-bm25's BM25Okapi scores from precomputed term weights.
+"""A BM25 index that gives exactly rank-bm25's BM25Okapi scores, weighed at query time.
 
-BM25Okapi scores every document in a Python loop per query term. Here each term's column of
-weights idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)) is computed once at
-indexing time and stored column by column (CSC arrays), so a query only adds up the postings of
-its terms into a reusable score buffer: its cost follows the postings it reads, not the corpus.
-Every array is saved as a .npy file and loaded memory-mapped, the vocabulary included.
+BM25Okapi scores every document in a Python loop per query term. Here each term's postings
+(the passages that hold it, ascending, and how often) are stored column by column (CSC arrays)
+as small integers, and a query weighs only the postings of its terms,
+idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), with the corpus statistics (idf,
+average length) of the index: its cost follows the postings it reads, not the corpus. Every array
+is saved as a .npy file and loaded memory-mapped, the vocabulary included.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from qa.common.vocabulary import Vocabulary
 from qa.index.counting import TermCounts
 
 PREFIX = "bm25-"
-ARRAYS = ("params", "indptr", "indices", "data", "idf", "doc-len", "hashes", "offsets", "terms")
+ARRAYS = ("params", "indptr", "indices", "tf", "idf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
 
@@ -38,7 +39,8 @@ class BM25Index:
         self.doc_len = np.zeros(0, dtype=np.int32)
         self.indptr = np.zeros(1, dtype=np.int32)
         self.indices = np.zeros(0, dtype=np.int32)
-        self.data = np.zeros(0)
+        self.tf = np.zeros(0, dtype=np.uint8)
+        self.avgdl = 1.0
         # Each thread adds scores up in its own buffer, kept between queries and reset after.
         self._local = threading.local()
 
@@ -57,23 +59,36 @@ class BM25Index:
         return self
 
     def _weigh(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
-        """Sets the weights from postings listed passage by passage, `distinct` of each."""
+        """Sets the postings and statistics from postings listed passage by passage,
+        `distinct` of each."""
         n, v = self.size, len(self.vocabulary)
         df = np.bincount(cols, minlength=v).astype(float)
-        # The same operations, in the same order, as BM25Okapi._calc_idf and get_scores.
+        # The same operations, in the same order, as BM25Okapi._calc_idf.
         idf = np.log(n - df + 0.5) - np.log(df + 0.5)
         if v:
             floor = self.epsilon * (idf.sum() / v)
             idf = np.where(idf < 0, floor, idf)
         self.idf = idf
-        avgdl = self.doc_len.sum() / n if n else 1.0
-        # Each passage's length term once, repeated for its postings: the same value each time.
-        norm = np.repeat(self.k1 * (1 - self.b + self.b * self.doc_len / avgdl), distinct)
-        data = idf[cols] * (tf * (self.k1 + 1) / (tf + norm))
+        self.avgdl = _average_length(self.doc_len)
         indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
+        # A term is rarely in a sentence more than 255 times: a byte per count, else two or four.
+        counts = tf.astype(np.min_scalar_type(int(tf.max(initial=0))))
         # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
-        weights = sparse.csr_matrix((data, cols, indptr), shape=(n, v)).tocsc()
-        self.indptr, self.indices, self.data = weights.indptr, weights.indices, weights.data
+        postings = sparse.csr_matrix((counts, cols, indptr), shape=(n, v)).tocsc()
+        self.indptr, self.indices, self.tf = postings.indptr, postings.indices, postings.data
+
+    def postings(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        """A term's passages, ascending, and its BM25 weight in each."""
+        lo, hi = self.indptr[column : column + 2].tolist()
+        rows = self.indices[lo:hi]
+        return rows, self.weigh(column, rows, self.tf[lo:hi])
+
+    def weigh(self, column: int, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """The BM25 weights of a term's counts `tf` in passages `rows`."""
+        tf = tf.astype(np.float64)
+        # The same operations, in the same order, as BM25Okapi.get_scores, so the same floats.
+        norm = self.k1 * (1 - self.b + self.b * self.doc_len[rows] / self.avgdl)
+        return self.idf[column] * (tf * (self.k1 + 1) / (tf + norm))
 
     def document_frequency(self, term: str) -> int:
         """How many passages hold the term."""
@@ -88,8 +103,7 @@ class BM25Index:
             column = self.vocabulary.get(term)
             if column is None or not weight:
                 continue
-            lo, hi = self.indptr[column : column + 2].tolist()
-            postings.append((self.indices[lo:hi], self.data[lo:hi], weight))
+            postings.append((*self.postings(column), weight))
         return postings
 
     def scores(self, query: Query) -> np.ndarray:
@@ -147,7 +161,7 @@ class BM25Index:
                 PREFIX + "params": np.array([self.k1, self.b, self.epsilon]),
                 PREFIX + "indptr": self.indptr,
                 PREFIX + "indices": self.indices,
-                PREFIX + "data": self.data,
+                PREFIX + "tf": self.tf,
                 PREFIX + "idf": self.idf,
                 PREFIX + "doc-len": self.doc_len,
                 PREFIX + "hashes": vocabulary.hashes,
@@ -164,15 +178,20 @@ class BM25Index:
         index = cls(k1, b, epsilon)
         index.vocabulary = Vocabulary(a["hashes"], a["offsets"], a["terms"])
         index.idf, index.doc_len = a["idf"], a["doc-len"]
-        index.indptr, index.indices, index.data = a["indptr"], a["indices"], a["data"]
+        index.indptr, index.indices, index.tf = a["indptr"], a["indices"], a["tf"]
+        index.avgdl = _average_length(index.doc_len)
         v = len(index.vocabulary)
         if not (
             len(index.idf) == v == len(a["offsets"]) - 1 == len(index.indptr) - 1
-            and index.indptr[-1] == len(index.indices) == len(index.data)
+            and index.indptr[-1] == len(index.indices) == len(index.tf)
             and a["offsets"][-1] == len(a["terms"])
         ):
             raise ValueError("index arrays disagree")
         return index
+
+
+def _average_length(doc_len: np.ndarray) -> float:
+    return doc_len.sum() / len(doc_len) if len(doc_len) else 1.0
 
 
 def _load(folder: Path) -> dict[str, np.ndarray]:

@@ -216,6 +216,10 @@ def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
 class IndexNotSaved(Exception):
     """The index has to be built but cannot be saved; the message says why, in one line."""
 
+    @classmethod
+    def of(cls, index_dir: Path, why: str, error: OSError) -> IndexNotSaved:
+        return cls(f"the index at {index_dir} has to be built ({why}) but cannot be saved: {error}")
+
 
 def build(
     corpus_dir: Path,
@@ -246,9 +250,7 @@ def build(
     try:
         version = store.save(index_dir, corpus, index, words.result)
     except OSError as exc:
-        raise IndexNotSaved(
-            f"the index at {index_dir} has to be built ({why}) but cannot be saved: {exc}"
-        ) from exc
+        raise IndexNotSaved.of(index_dir, why, exc) from exc
     return version, corpus.fingerprint
 
 

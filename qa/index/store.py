@@ -9,6 +9,10 @@ name, and made current by replacing the link in one atomic step, so a reader alw
 whole index: the old one or the new one. Files are never changed in place, and a version stays
 on disk while it is current, the one before it, or loaded by any process (each loader holds a
 shared lock on its manifest), so a process still mapping an older version keeps reading it whole.
+
+A new version's files, then its folder, are synced to disk before `current` names it, so a power
+loss cannot leave a current version that fails its checksums. One process writes at a time: a
+writer holds an exclusive lock on the index folder (`writing`), which readers never take.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +41,7 @@ from qa.settings import cpus
 from qa.text import spelling
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 5
+FORMAT = 6
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
 # The aliases the corpus defines (how it spells its words is in the lexicon's arrays).
@@ -46,6 +53,10 @@ FILES = (
     + [CORPUS, ALIASES]
 )
 POINTER = "current"
+# Who holds the writer's lock (see writing); there only while someone does.
+WRITER = ".writer"
+WAIT_STEP = 0.05
+MAX_COMMAND = 200
 VERSION = "v-"
 STAGING = ".staging-"
 # Versions kept whether or not a process uses them: the current one and the one before it.
@@ -54,6 +65,71 @@ KEEP = 2
 
 class IndexUnusable(Exception):
     """The saved index is missing, stale, damaged or of another format."""
+
+
+class IndexBusy(Exception):
+    """Another process is writing the index, and waiting for it ran out; the message says who."""
+
+
+@contextmanager
+def writing(
+    folder: Path, wait: float | None = None, waiting: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Holds the one writer's lock of an index folder, waiting for the writer before, if any.
+
+    `wait` bounds the wait in seconds (None: as long as it takes); `waiting` is told once, in a
+    sentence naming the process that holds the lock, when there is one to wait for.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if not _locked(lock, 0.0):
+            holder = _holder(folder)
+            if waiting is not None:
+                waiting(f"Waiting for {holder} to finish writing the index at {folder}")
+            if not _locked(lock, wait):
+                raise IndexBusy(
+                    f"the index at {folder} is being written by {holder}; "
+                    f"gave up after {wait:g} s (--wait)"
+                )
+        try:
+            (folder / WRITER).write_text(_holder_record(), "utf-8")
+            yield
+        finally:
+            (folder / WRITER).unlink(missing_ok=True)
+    finally:
+        os.close(lock)  # which releases the lock
+
+
+def _locked(lock: int, wait: float | None) -> bool:
+    """Whether the exclusive lock was taken within `wait` seconds (None: waits for it)."""
+    if wait is None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return True
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(WAIT_STEP, max(0.0, deadline - time.monotonic())))
+
+
+def _holder_record() -> str:
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:MAX_COMMAND]
+    since = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    return json.dumps({"pid": os.getpid(), "command": command, "since": since})
+
+
+def _holder(folder: Path) -> str:
+    """Who holds the writer's lock, as its record says: `process 42 (qa index, since …)`."""
+    try:
+        record = json.loads((folder / WRITER).read_text("utf-8"))
+        return f"process {int(record['pid'])} ({record['command']}, since {record['since']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"  # it has the lock but has not said who it is yet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,11 +163,14 @@ def save(folder: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Wor
     try:
         _write(staging, corpus, index, words)
         _verify(staging, _manifest(staging)["checksums"])
+        _sync_files(staging)
         version = staging.rename(folder / _version_name())
+        _sync(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _point(folder, version.name)
+    _sync(folder)
     _prune(folder)
     return version
 
@@ -181,6 +260,22 @@ def _write_corpus(staging: Path, corpus: Corpus) -> str:
         "utf-8",
     )
     return CORPUS
+
+
+def _sync_files(staging: Path) -> None:
+    """Every file of a staged version on disk, then the folder that names them."""
+    for path in staging.iterdir():
+        _sync(path)
+    _sync(staging)
+
+
+def _sync(path: Path) -> None:
+    """A file's data, or a folder's entries, on disk (fsync)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _version_name() -> str:

@@ -14,6 +14,7 @@ from flask import Flask, Response, g, request
 
 from qa.answer.engine import Engine
 from qa.index.build import IndexNotSaved
+from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
 from qa.service import errors, openapi, reload
 from qa.service.json_provider import OrjsonProvider
@@ -89,7 +90,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _open_engine(config: Mapping[str, Any]) -> Engine:
     try:
         return Engine.open(config["CORPUS_DIR"], config["INDEX_DIR"])
-    except (CorpusError, IndexNotSaved) as exc:
+    except (CorpusError, IndexNotSaved, IndexBusy) as exc:
         raise StartupError(str(exc)) from exc
 
 
