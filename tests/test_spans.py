@@ -1,8 +1,9 @@
 import pytest
 
 from qa.answer.model import as_json
-from qa.answer.spans import answer_span, asked_kind
+from qa.answer.spans import answer_span
 from qa.text.analyze import Analyzer
+from qa.text.question import asked_kind
 
 EVENING = (
     "Late in the evening on 23 July, a 640-men strong Islamic State assault force (of which 40 "

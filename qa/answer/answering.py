@@ -31,6 +31,7 @@ from qa.ingest.passages import passage_id
 from qa.text import aliases, spelling
 from qa.text.aliases import AliasTable
 from qa.text.analyze import Analyzer
+from qa.text.question import Question, analyse
 from qa.text.spelling import Lexicon
 
 # When no candidate passage holds this share of the question's idf mass, the corpus is taken not
@@ -46,10 +47,12 @@ NO_TERMS = "The question has no searchable words; ask about a person, place, eve
 
 @dataclass(frozen=True)
 class Search:
-    """A question as it is searched: its query and its text once spellings and names are set."""
+    """A question as it is searched: its query, and its text once spellings and names are set,
+    read once for what it asks (qa.text.question)."""
 
     query: Query
     text: str
+    asks: Question
 
 
 class Answerer:
@@ -108,10 +111,10 @@ class Answerer:
         query = replace(
             query.with_names([(f, g, self.aliases.terms(f)) for f, g in names]), spelling=notes
         )
-        return Search(query, searched)
+        return Search(query, searched, analyse(searched))
 
     def rank(self, search: Search, mask: np.ndarray | None = None) -> Ranking:
-        return self.ranker.rank(search.query, search.text, mask)
+        return self.ranker.rank(search.query, search.asks, mask)
 
     def answer(
         self, question: str, history: Sequence[str], k: int, mask: np.ndarray | None
@@ -134,7 +137,7 @@ class Answerer:
         quoted = _quoted(citations)
         # Spans are marked in the sentences the answer quotes, the ones a reader sees first.
         for citation in quoted:
-            found = spans.answer_span(search.text, citation.text, self.analyzer)
+            found = spans.answer_span(search.asks, citation.text, self.analyzer)
             citation.answer_span = found and Span(found.text, found.start, found.end, found.kind)
         first = citations[0]
         anchor = Anchor(first.document.id, *(2 * [self._ordinal(first)]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -11,17 +10,11 @@ from qa.answer.model import AliasNote, Continues, QueryReport, SpellingNote
 from qa.ingest.passages import parse_passage_id
 from qa.text.aliases import AliasGroup
 from qa.text.analyze import Analyzer
+from qa.text.question import analyse
 
 # Earlier questions of a conversation count, less than the new one, and less the older they are.
 HISTORY_WEIGHT = 0.5
 HISTORY_DECAY = 0.5
-# "How many", "what kind of" and "what happened" say what kind of answer is wanted, not what it
-# is about; their words would otherwise count as rare content terms.
-QUESTION_FORMS = re.compile(
-    r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:happened|happens|happen)\b"
-    r"|\b(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b",
-    re.I,
-)
 # The weight of the question's own form of a name, when it was searched by the corpus's usual one.
 ALIAS_WEIGHT = 0.5
 
@@ -77,4 +70,4 @@ def build_query(analyzer: Analyzer, question: str, history: Sequence[str] = ()) 
 
 
 def question_terms(analyzer: Analyzer, question: str) -> list[str]:
-    return analyzer.terms(QUESTION_FORMS.sub(" ", question))
+    return analyzer.terms(analyse(question).content)

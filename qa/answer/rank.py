@@ -5,7 +5,8 @@ about a passage of a document, so more evidence lies around the sentence: questi
 neighbouring sentences, the paragraph and the title; the words that are rare within the
 document (a name that fills a whole article tells little about which of its sentences answers);
 and whether the sentence holds the kind of answer the question word asks for (a date for
-"when", a number for "how many"). A linear model over these features, fitted on SQuAD with
+"when", a number for "how many"; qa.text.question reads the question word and holds the
+patterns that test sentences for them). A linear model over these features, fitted on SQuAD with
 `python -m qa.tools.fit` and stored in qa/data/ranker.json, orders the candidates. Retrieval itself
 is left as it is: exact BM25 picks the candidates. Every feature is read from the index's
 postings of the question's terms and from the passages' columns, so a question costs in
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -33,6 +33,8 @@ from qa.index.bm25 import BM25Index
 from qa.ingest.passages import KINDS, PassageTable
 from qa.settings import PACKAGE_DATA
 from qa.text.analyze import Analyzer, fold, tokens
+from qa.text.question import HAS_DATE, NAME_WORD, NUMBER_TOKEN, Question, analyse
+from qa.text.question import question_word as question_word  # callers read it here too
 
 MODEL = PACKAGE_DATA / "ranker.json"
 # The best sentences by BM25 are the candidates, with the other sentences of the first few
@@ -57,36 +59,8 @@ FEATURES = (
     "count_number",
     "new_names",
 )
-# What a question asks for, by its question word; the first pattern that matches decides.
-QUESTION_WORDS = (
-    ("how many", re.compile(r"\bhow\s+(?:many|much)\b", re.I)),
-    ("when", re.compile(r"\bwhen\b|\bwhat\s+(?:year|day|month|date|time|century|decade)\b", re.I)),
-    ("who", re.compile(r"\bwho(?:m|se)?\b", re.I)),
-    ("where", re.compile(r"\bwhere\b", re.I)),
-    ("why", re.compile(r"\bwhy\b", re.I)),
-    ("how", re.compile(r"\bhow\b", re.I)),
-    ("which", re.compile(r"\bwhich\b", re.I)),
-    ("what", re.compile(r"\bwhat\b", re.I)),
-)
-DATE = re.compile(
-    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:January|February|March|April|May|June|July|August|September"
-    r"|October|November|December|century|centuries|decade|BC|AD)\b"
-)
-NUMBER = re.compile(
-    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
-    r"|forty|fifty|hundred|thousand|million|billion|dozen|several|half)\b",
-    re.I,
-)
-# A capitalized word: `\b[A-Z][\w-]+`, written to begin with its capital so that the regular
-# expression engine skips ahead to capitals (twice as fast); the look-behind is the `\b`.
-NAME = re.compile(r"[A-Z](?<!\w[A-Z])[\w-]+")
 # Passages whose Surface is remembered.
 SURFACES = 4096
-
-
-def question_word(question: str) -> str:
-    """The kind of answer asked for: `when`, `who`, `how many`, ... or `other`."""
-    return next((name for name, pattern in QUESTION_WORDS if pattern.search(question)), "other")
 
 
 @dataclass(frozen=True)
@@ -182,14 +156,17 @@ class Ranker:
             names, postings, weights, np.array(found), np.array(own), np.array(idf), missing
         )
 
-    def rank(self, query: Query, question: str, mask: np.ndarray | None = None) -> Ranking:
-        """The candidates for a query, ordered by the model; `question` is the query's text."""
+    def rank(
+        self, query: Query, question: str | Question, mask: np.ndarray | None = None
+    ) -> Ranking:
+        """The candidates for a query, ordered by the model; `question` is the query's text (or
+        its analysis)."""
         retrieved, _ = self.index.retrieve(query.weights, CANDIDATES, mask)
         if not len(retrieved):
             return Ranking(retrieved, np.zeros(0), 0.0)
         terms = self.terms(query)
         rows = self.candidates(retrieved, mask)
-        features, present = self._features(terms, question, rows)
+        features, present = self._features(terms, analyse(question), rows)
         scores = features @ model_weights()
         order = np.lexsort((np.arange(len(rows)), -scores))
         probabilities = np.exp(scores[order] - scores[order[0]])
@@ -210,12 +187,12 @@ class Ranker:
         ]
         return np.concatenate([retrieved, np.array(extra, np.intp)]).astype(np.intp)
 
-    def features(self, terms: Terms, question: str, rows: np.ndarray) -> np.ndarray:
+    def features(self, terms: Terms, question: str | Question, rows: np.ndarray) -> np.ndarray:
         """The FEATURES of each candidate row, one row each."""
-        return self._features(terms, question, rows)[0]
+        return self._features(terms, analyse(question), rows)[0]
 
     def _features(
-        self, terms: Terms, question: str, rows: np.ndarray
+        self, terms: Terms, question: Question, rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The features, and rows x terms: whether each row holds each term."""
         number, first = self.paragraphs
@@ -315,11 +292,11 @@ class Ranker:
         offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
         return Surface(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
 
-    def _answer_kind(self, question: str, rows: np.ndarray) -> dict[str, np.ndarray]:
+    def _answer_kind(self, question: Question, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each sentence says that the question does not (new words, names, numbers), and
         whether it holds what the question word asks for."""
-        asked = question_word(question)
-        known = set(tokens(question))
+        asked = question.word
+        known = set(tokens(question.text))
         surfaces = [self._surfaces[row] for row in rows.tolist()]
         n = len(surfaces)
         counts = np.array([s.overlap(known) for s in surfaces], float).reshape(n, 4)
@@ -348,20 +325,20 @@ class Surface:
         # counting costs more than the one pass that reading the list takes.
         self.words = tokens(text)
         self.size = max(len(self.words), 1)
-        names = NAME.findall(text)
+        names = NAME_WORD.findall(text)
         # The first word is left out, as it is capitalized whatever it is.
-        if names and NAME.match(text):
+        if names and NAME_WORD.match(text):
             del names[0]
         self.names = tuple(map(str.lower if text.isascii() else fold, names))
 
     @cached_property
     def numbers(self) -> tuple[str, ...]:
         """Folded, without thousands separators."""
-        return tuple(fold(n).replace(",", "") for n in NUMBER.findall(self.text))
+        return tuple(fold(n).replace(",", "") for n in NUMBER_TOKEN.findall(self.text))
 
     @cached_property
     def has_date(self) -> bool:
-        return DATE.search(self.text) is not None
+        return HAS_DATE.search(self.text) is not None
 
     def overlap(self, known: set[str]) -> tuple[int, int, int, int]:
         """How many of its words and of its names are `known`, how many names it has, its size."""

@@ -1,4 +1,5 @@
-"""The answer inside a cited sentence: a date, a quantity or a name, by what the question asks."""
+"""The answer inside a cited sentence: a date, a quantity or a name, by what the question asks
+(read by qa.text.question, which holds the patterns that find each kind)."""
 
 from __future__ import annotations
 
@@ -6,57 +7,9 @@ import re
 from dataclasses import dataclass
 
 from qa.text.analyze import Analyzer
+from qa.text.question import SPAN_FINDERS, Question, analyse
 
-MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
-)
-YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s)?"
-DAY = r"[0-3]?[0-9](?:st|nd|rd|th)?"
-DASH = r"\s*[-–—]\s*"
-DATE = re.compile(
-    rf"\b(?:{DAY}(?:{DASH}{DAY})?\s+{MONTH}(?:{DASH}{DAY}\s+{MONTH})?(?:,?\s+{YEAR})?"
-    rf"|{MONTH}\s+{DAY}(?:,\s*{YEAR})?"
-    rf"|{MONTH}(?:{DASH}{MONTH})?\s+{YEAR}"
-    rf"|(?:early|mid|late)[- ]{YEAR}"
-    rf"|{YEAR}(?:{DASH}(?:{YEAR}|[0-9]{{2}}))?"
-    rf"|(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)\s+century)\b"
-)
-NUMBER_WORDS = (
-    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundred|dozens?|hundreds|thousands|millions?|billions?)"
-)
-NUMBER = r"(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?\+?(?:\s*%)?"
-# A number and the one or two words that say what it counts (`4,000 km²`, `50 soldiers`).
-QUANTITY = re.compile(
-    rf"(?:\b|(?=[$€£])){NUMBER}(?:{DASH}{NUMBER})?(?:\s+(?:million|billion|thousand|hundred))?"
-    rf"(?:[- ](?!and\b|of\b|in\b|on\b|at\b|to\b|the\b)[A-Za-z²³]+)?"
-    rf"|\b{NUMBER_WORDS}(?:[\s-]+{NUMBER_WORDS})*(?:\s+(?!and\b|of\b|the\b)[a-z]+)?\b",
-    re.IGNORECASE,
-)
-# A capitalised name, possibly joined by short lower-case words (`Islamic State of Iraq`).
-NAME = re.compile(
-    r"\b(?:[A-Z][\w'’.-]*|al-[A-Z][\w'’-]*)(?:\s+(?:(?:of|the|and|de|al|for|on)\s+)*"
-    r"(?:[A-Z][\w'’.-]*|al-[A-Z][\w'’-]*))*"
-)
-ASKS = [
-    ("date", re.compile(r"\b(?:when|what\s+(?:year|date|day|month|decade|century|time))\b", re.I)),
-    (
-        "quantity",
-        re.compile(
-            r"\bhow\s+(?:many|much|long|far|old|large|big|tall|high|often)\b"
-            r"|\bwhat\s+(?:percentage|percent|number|amount|proportion)\b",
-            re.I,
-        ),
-    ),
-    ("place", re.compile(r"\bwhere\b|\bin\s+what\s+(?:city|country|town|place|region)\b", re.I)),
-    ("name", re.compile(r"\b(?:who|whom|whose|which)\b", re.I)),
-]
-# The noun a question asks about: `how many sides`, `which checkpoint`.
-HEAD_NOUN = re.compile(r"\b(?:how\s+(?:many|much)|which)\s+(\w+)", re.I)
 NEXT_WORD = re.compile(r"\s+(\w+)")
-FINDERS = {"date": DATE, "quantity": QUANTITY, "place": NAME, "name": NAME}
 # Sentence-initial words that are capitalised only because they start the sentence.
 OPENERS = re.compile(
     r"^(?:The|A|An|On|In|At|By|After|Before|During|Later|Meanwhile|However|Eventually|Soon"
@@ -75,30 +28,24 @@ class Span:
         return {"text": self.text, "start": self.start, "end": self.end, "type": self.kind}
 
 
-def asked_kind(question: str) -> str | None:
-    """What kind of answer the question wants: date, quantity, place or name; None otherwise."""
-    for kind, pattern in ASKS:
-        if pattern.search(question):
-            return kind
-    return None
-
-
-def answer_span(question: str, sentence: str, analyzer: Analyzer) -> Span | None:
-    """The span of the sentence most likely to answer the question, or None when none fits.
+def answer_span(question: str | Question, sentence: str, analyzer: Analyzer) -> Span | None:
+    """The span of the sentence most likely to answer the question (its text or its analysis),
+    or None when none fits.
 
     A candidate of the asked kind that repeats the question's own words is passed over (a
     quantity may repeat the counted noun: `how many sides` -> `three sides`). One that goes with
     the noun the question asks about (`which checkpoint` -> `Panorama checkpoint`) wins; among
     the rest, the one nearest the question's words in the sentence.
     """
-    kind = asked_kind(question)
+    question = analyse(question)
+    kind = question.kind
     if kind is None:
         return None
-    asked = set(analyzer.terms(question))
+    asked = set(analyzer.terms(question.text))
     noun = _head_noun(question, analyzer)
     places = _term_places(sentence, asked, analyzer)
     best: tuple[tuple[bool, float], Span] | None = None
-    for match in FINDERS[kind].finditer(sentence):
+    for match in SPAN_FINDERS[kind].finditer(sentence):
         span = _trim(sentence, match.start(), match.end(), kind, analyzer)
         if span is None or _repeats_question(span, asked, analyzer):
             continue
@@ -109,10 +56,9 @@ def answer_span(question: str, sentence: str, analyzer: Analyzer) -> Span | None
     return best[1] if best else None
 
 
-def _head_noun(question: str, analyzer: Analyzer) -> str | None:
+def _head_noun(question: Question, analyzer: Analyzer) -> str | None:
     """The term of the noun a `how many X` or `which X` question asks about."""
-    match = HEAD_NOUN.search(question)
-    terms = analyzer.word_terms(match.group(1)) if match else ()
+    terms = analyzer.word_terms(question.head) if question.head is not None else ()
     return terms[0] if terms else None
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.engine import Engine
-from qa.answer.rank import question_word
 from qa.index.bm25 import BM25Index
 from qa.text.analyze import fold
+from qa.text.question import question_word
 
 RANKS = 10
 CUTOFFS = (1, 3, 5)

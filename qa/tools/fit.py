@@ -40,7 +40,7 @@ def gather(engine: Engine, questions: Sequence[Question]) -> list[tuple[np.ndarr
             [first_hit([engine.passages[int(r)].text], q.answers) is not None for r in rows]
         )
         if right.any() and not right.all():
-            groups.append((ranker.features(ranker.terms(query), search.text, rows), right))
+            groups.append((ranker.features(ranker.terms(query), search.asks, rows), right))
     return groups
 
 
