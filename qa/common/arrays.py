@@ -27,3 +27,15 @@ def load(folder: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
         name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False))
         for name in names
     }
+
+
+def compact(counts: np.ndarray) -> np.ndarray:
+    """Counts that are never negative, in the smallest unsigned type that holds them."""
+    return counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
+
+
+def positions(values: np.ndarray) -> np.ndarray:
+    """Offsets or positions as int32 while they fit, else int64: signed, so that differences of
+    them stay right, and half the bytes of int64 for any corpus below 2 GB of text."""
+    fits = not len(values) or int(values.max()) < 2**31 and int(values.min()) >= -(2**31)
+    return values.astype(np.int32 if fits else np.int64)

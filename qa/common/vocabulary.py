@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from qa.common.arrays import compact
 from qa.common.memo import Memo
 
 # Strings whose lookup is remembered: the terms of a few hundred questions.
@@ -38,7 +39,7 @@ class Vocabulary(Mapping[str, int]):
         offsets = np.concatenate([[0], np.cumsum(lengths[order])])
         starts = np.cumsum(lengths) - lengths
         moved = np.repeat(starts[order] - offsets[:-1], lengths[order]) + np.arange(len(data))
-        return cls(hashes[order], offsets.astype(np.int64), data[moved]), column
+        return cls(hashes[order], compact(offsets), data[moved]), column
 
     def get(self, term: str, default: int | None = None) -> int | None:
         column = self._looked_up[term]

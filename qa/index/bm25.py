@@ -20,11 +20,12 @@ import numpy as np
 from scipy import sparse
 
 from qa.common import arrays
+from qa.common.arrays import compact
 from qa.common.vocabulary import Vocabulary
 from qa.index.counting import TermCounts
 
 PREFIX = "bm25-"
-ARRAYS = ("params", "indptr", "indices", "tf", "idf", "doc-len", "hashes", "offsets", "terms")
+ARRAYS = ("params", "indptr", "indices", "tf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
 
@@ -54,28 +55,35 @@ class BM25Index:
     def index_counts(self, counts: TermCounts) -> BM25Index:
         """Indexes passages already counted (see TermCounts)."""
         self.vocabulary, column = Vocabulary.build(counts.terms)
-        self.doc_len = counts.lengths
+        self.doc_len = compact(counts.lengths)
         self._weigh(counts.distinct, column.astype(np.int32)[counts.term_ids], counts.counts)
         return self
 
     def _weigh(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
-        """Sets the postings and statistics from postings listed passage by passage,
-        `distinct` of each."""
+        """Sets the postings from postings listed passage by passage, `distinct` of each."""
         n, v = self.size, len(self.vocabulary)
-        df = np.bincount(cols, minlength=v).astype(float)
+        indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
+        # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
+        # A term is rarely in a sentence more than 255 times: a byte per count, else two or four.
+        postings = sparse.csr_matrix((compact(tf), cols, indptr), shape=(n, v)).tocsc()
+        self.indptr, self.indices, self.tf = (
+            compact(postings.indptr),
+            postings.indices,
+            postings.data,
+        )
+        self._weigh_terms()
+
+    def _weigh_terms(self) -> None:
+        """The statistics a query weighs postings with: every term's idf, the average length."""
+        n, v = self.size, len(self.vocabulary)
+        df = np.diff(self.indptr).astype(float)
         # The same operations, in the same order, as BM25Okapi._calc_idf.
         idf = np.log(n - df + 0.5) - np.log(df + 0.5)
         if v:
             floor = self.epsilon * (idf.sum() / v)
             idf = np.where(idf < 0, floor, idf)
         self.idf = idf
-        self.avgdl = _average_length(self.doc_len)
-        indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
-        # A term is rarely in a sentence more than 255 times: a byte per count, else two or four.
-        counts = tf.astype(np.min_scalar_type(int(tf.max(initial=0))))
-        # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
-        postings = sparse.csr_matrix((counts, cols, indptr), shape=(n, v)).tocsc()
-        self.indptr, self.indices, self.tf = postings.indptr, postings.indices, postings.data
+        self.avgdl = _mean_length(self.doc_len)
 
     def postings(self, column: int) -> tuple[np.ndarray, np.ndarray]:
         """A term's passages, ascending, and its BM25 weight in each."""
@@ -162,7 +170,6 @@ class BM25Index:
                 PREFIX + "indptr": self.indptr,
                 PREFIX + "indices": self.indices,
                 PREFIX + "tf": self.tf,
-                PREFIX + "idf": self.idf,
                 PREFIX + "doc-len": self.doc_len,
                 PREFIX + "hashes": vocabulary.hashes,
                 PREFIX + "offsets": vocabulary.offsets,
@@ -177,20 +184,21 @@ class BM25Index:
         k1, b, epsilon = a["params"].tolist()
         index = cls(k1, b, epsilon)
         index.vocabulary = Vocabulary(a["hashes"], a["offsets"], a["terms"])
-        index.idf, index.doc_len = a["idf"], a["doc-len"]
+        index.doc_len = a["doc-len"]
         index.indptr, index.indices, index.tf = a["indptr"], a["indices"], a["tf"]
-        index.avgdl = _average_length(index.doc_len)
         v = len(index.vocabulary)
         if not (
-            len(index.idf) == v == len(a["offsets"]) - 1 == len(index.indptr) - 1
+            v == len(a["offsets"]) - 1 == len(index.indptr) - 1
             and index.indptr[-1] == len(index.indices) == len(index.tf)
             and a["offsets"][-1] == len(a["terms"])
         ):
             raise ValueError("index arrays disagree")
+        index._weigh_terms()
         return index
 
 
-def _average_length(doc_len: np.ndarray) -> float:
+def _mean_length(doc_len: np.ndarray) -> float:
+    """BM25's average passage length (1 for no passage, where nothing is weighed)."""
     return doc_len.sum() / len(doc_len) if len(doc_len) else 1.0
 
 

@@ -19,17 +19,19 @@ from qa.common import arrays
 
 KINDS = ("prose", "infobox", "list")
 COLUMNS = (
-    "doc-starts",  # int64, documents + 1: the first row of each document, then the row count
-    "text-offsets",  # int64, rows + 1: where each passage's text starts in `text`
+    "doc-starts",  # positions, documents + 1: the first row of each document, then the row count
+    "text-offsets",  # positions, rows + 1: where each passage's text starts in `text`
     "text",  # uint8: every passage's text, UTF-8, end to end
     "kind",  # uint8: an index into KINDS
     "section",  # int32: an index into the table's strings, -1 for none
     "label",  # int32: an index into the table's strings, -1 for none
-    "span",  # int64, rows x 2: start and end in the document's file
-    "ref-offsets",  # int64, rows + 1: where each passage's references start in `refs`
+    "span",  # positions, rows x 2: start and end in the document's file
+    "ref-offsets",  # positions, rows + 1: where each passage's references start in `refs`
     "refs",  # int32: every passage's reference numbers, end to end
 )
 OFFSETS = ("doc-starts", "text-offsets", "ref-offsets")
+# Saved as int32 while they fit (see arrays.positions); int64 while a table is being built.
+POSITIONS = (*OFFSETS, "span")
 STRING_CODES = ("section", "label")
 PREFIX = "passages-"
 
@@ -134,7 +136,11 @@ class PassageTable(Sequence[Passage]):
 
     def save(self, folder: Path) -> list[str]:
         """Writes the columns as .npy files, returning their names; strings and ids go elsewhere."""
-        return arrays.save(folder, {PREFIX + name: self.columns[name] for name in COLUMNS})
+        columns = {
+            name: arrays.positions(column) if name in POSITIONS else column
+            for name, column in self.columns.items()
+        }
+        return arrays.save(folder, {PREFIX + name: columns[name] for name in COLUMNS})
 
     @classmethod
     def load(cls, folder: Path, strings: list[str], doc_ids: list[str]) -> PassageTable:

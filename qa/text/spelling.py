@@ -252,7 +252,7 @@ def _strings(name: str, strings: list[str]) -> dict[str, np.ndarray]:
     ends = np.flatnonzero(text == ord(SEPARATOR)) + len(SEPARATOR)
     if len(ends) != len(strings):
         raise ValueError(f"a string of {name} holds the separator")
-    return {f"{name}-text": text, f"{name}-offsets": np.concatenate([[0], ends]).astype(np.int64)}
+    return {f"{name}-text": text, f"{name}-offsets": arrays.positions(np.concatenate([[0], ends]))}
 
 
 def _byte_counts(text: np.ndarray, offsets: np.ndarray, block: int = 1 << 16) -> np.ndarray:
