@@ -39,3 +39,9 @@ def positions(values: np.ndarray) -> np.ndarray:
     them stay right, and half the bytes of int64 for any corpus below 2 GB of text."""
     fits = not len(values) or int(values.max()) < 2**31 and int(values.min()) >= -(2**31)
     return values.astype(np.int32 if fits else np.int64)
+
+
+def codes(values: np.ndarray) -> np.ndarray:
+    """Codes of at least -1 (for none) in the smallest signed type that holds them."""
+    # The type of -(max + 1) is the smallest signed one that holds max (and -1).
+    return values.astype(np.min_scalar_type(-(int(values.max(initial=0)) + 1)))

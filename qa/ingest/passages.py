@@ -23,8 +23,8 @@ COLUMNS = (
     "text-offsets",  # positions, rows + 1: where each passage's text starts in `text`
     "text",  # uint8: every passage's text, UTF-8, end to end
     "kind",  # uint8: an index into KINDS
-    "section",  # int32: an index into the table's strings, -1 for none
-    "label",  # int32: an index into the table's strings, -1 for none
+    "section",  # codes: an index into the table's strings, -1 for none
+    "label",  # codes: an index into the table's strings, -1 for none
     "span",  # positions, rows x 2: start and end in the document's file
     "ref-offsets",  # positions, rows + 1: where each passage's references start in `refs`
     "refs",  # int32: every passage's reference numbers, end to end
@@ -136,10 +136,7 @@ class PassageTable(Sequence[Passage]):
 
     def save(self, folder: Path) -> list[str]:
         """Writes the columns as .npy files, returning their names; strings and ids go elsewhere."""
-        columns = {
-            name: arrays.positions(column) if name in POSITIONS else column
-            for name, column in self.columns.items()
-        }
+        columns = {name: _narrowed(name, column) for name, column in self.columns.items()}
         return arrays.save(folder, {PREFIX + name: columns[name] for name in COLUMNS})
 
     @classmethod
@@ -227,6 +224,15 @@ class DocumentPassages(Sequence[Passage]):
     def __iter__(self) -> Iterator[Passage]:
         for row in range(self.start, self.stop):
             yield self.table._passage(row, self.index)
+
+
+def _narrowed(name: str, column: np.ndarray) -> np.ndarray:
+    """A column as saved: positions and string codes in the fewest bytes that hold them."""
+    if name in POSITIONS:
+        return arrays.positions(column)
+    if name in STRING_CODES:
+        return arrays.codes(column)
+    return column
 
 
 def _offsets(lengths: Iterable[int]) -> np.ndarray:
