@@ -21,10 +21,14 @@ from scipy import sparse
 
 from qa.common import arrays
 from qa.common.arrays import compact
-from qa.common.vocabulary import Vocabulary
+from qa.common.memo import Memo
+from qa.common.vocabulary import LOOKUPS, Vocabulary
 from qa.index.counting import TermCounts
 
 PREFIX = "bm25-"
+# The weighed postings of a term in at most this many passages are remembered (see Memo): for
+# those, numpy's calls cost more than the arithmetic; a common term's are weighed each time.
+REMEMBERED_POSTINGS = 256
 ARRAYS = ("params", "indptr", "indices", "tf", "doc-len", "hashes", "offsets", "terms")
 
 Query = Mapping[str, float] | Iterable[str]
@@ -41,9 +45,10 @@ class BM25Index:
         self.indptr = np.zeros(1, dtype=np.int32)
         self.indices = np.zeros(0, dtype=np.int32)
         self.tf = np.zeros(0, dtype=np.uint8)
-        self.avgdl = 1.0
+        self.avgdl, self._norm = 1.0, np.zeros(0)
         # Each thread adds scores up in its own buffer, kept between queries and reset after.
         self._local = threading.local()
+        self._weighed = Memo(self._weigh, LOOKUPS)
 
     @property
     def size(self) -> int:
@@ -56,10 +61,10 @@ class BM25Index:
         """Indexes passages already counted (see TermCounts)."""
         self.vocabulary, column = Vocabulary.build(counts.terms)
         self.doc_len = compact(counts.lengths)
-        self._weigh(counts.distinct, column.astype(np.int32)[counts.term_ids], counts.counts)
+        self._set_postings(counts.distinct, column.astype(np.int32)[counts.term_ids], counts.counts)
         return self
 
-    def _weigh(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
+    def _set_postings(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
         """Sets the postings from postings listed passage by passage, `distinct` of each."""
         n, v = self.size, len(self.vocabulary)
         indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
@@ -84,19 +89,23 @@ class BM25Index:
             idf = np.where(idf < 0, floor, idf)
         self.idf = idf
         self.avgdl = _mean_length(self.doc_len)
+        # BM25's length normalisation of every passage, as BM25Okapi.get_scores computes it.
+        self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl)
+        self._weighed.clear()
 
     def postings(self, column: int) -> tuple[np.ndarray, np.ndarray]:
-        """A term's passages, ascending, and its BM25 weight in each."""
-        lo, hi = self.indptr[column : column + 2].tolist()
-        rows = self.indices[lo:hi]
-        return rows, self.weigh(column, rows, self.tf[lo:hi])
+        """A term's passages, ascending, and its BM25 weight in each (arrays not to be changed)."""
+        if self.indptr[column + 1] - self.indptr[column] <= REMEMBERED_POSTINGS:
+            return self._weighed[column]
+        return self._weigh(column)
 
-    def weigh(self, column: int, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """The BM25 weights of a term's counts `tf` in passages `rows`."""
-        tf = tf.astype(np.float64)
+    def _weigh(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.indptr[column : column + 2].tolist()
+        rows, tf = self.indices[lo:hi], self.tf[lo:hi].astype(np.float64)
         # The same operations, in the same order, as BM25Okapi.get_scores, so the same floats.
-        norm = self.k1 * (1 - self.b + self.b * self.doc_len[rows] / self.avgdl)
-        return self.idf[column] * (tf * (self.k1 + 1) / (tf + norm))
+        weights = self.idf[column] * (tf * (self.k1 + 1) / (tf + self._norm[rows]))
+        weights.flags.writeable = False
+        return rows, weights
 
     def document_frequency(self, term: str) -> int:
         """How many passages hold the term."""
