@@ -25,7 +25,8 @@ COLUMNS = (
     "kind",  # uint8: an index into KINDS
     "section",  # int32: an index into the table's strings, -1 for none
     "label",  # int32: an index into the table's strings, -1 for none
-    "span",  # int64, rows x 2: start and end in the document's file
+    "span",  # int64, rows x 2: start and end in the document's file (a PDF's: on its page)
+    "page",  # int32: the 1-based page of a paged document (PDF), -1 for none
     "ref-offsets",  # int64, rows + 1: where each passage's references start in `refs`
     "refs",  # int32: every passage's reference numbers, end to end
 )
@@ -61,6 +62,8 @@ class Passage:
     end: int
     references: tuple[int, ...] = ()
     label: str | None = None
+    # A PDF's page, counted from 1; `start` and `end` are then offsets in that page's text.
+    page: int | None = None
 
 
 class PassageTable(Sequence[Passage]):
@@ -100,6 +103,7 @@ class PassageTable(Sequence[Passage]):
                 np.int64,
                 2 * len(passages),
             ).reshape(-1, 2),
+            "page": np.array([-1 if p.page is None else p.page for p in passages], np.int32),
             "ref-offsets": _offsets(len(p.references) for p in passages),
             "refs": np.fromiter(
                 itertools.chain.from_iterable(p.references for p in passages), np.int32
@@ -148,7 +152,7 @@ class PassageTable(Sequence[Passage]):
         rows, c = len(self), self.columns
         if not (
             len(c["text-offsets"]) == len(c["ref-offsets"]) == rows + 1
-            and len(c["section"]) == len(c["label"]) == len(c["span"]) == rows
+            and len(c["section"]) == len(c["label"]) == len(c["span"]) == len(c["page"]) == rows
             and c["text-offsets"][-1] == len(c["text"])
             and c["ref-offsets"][-1] == len(c["refs"])
         ):
@@ -180,6 +184,7 @@ class PassageTable(Sequence[Passage]):
         text_start, text_end = c["text-offsets"][row : row + 2].tolist()
         ref_start, ref_end = c["ref-offsets"][row : row + 2].tolist()
         start, end = c["span"][row].tolist()
+        page = int(c["page"][row])
         doc_id = self.doc_ids[document]
         ordinal = row - int(self.doc_starts[document])
         return Passage(
@@ -193,6 +198,7 @@ class PassageTable(Sequence[Passage]):
             end,
             tuple(c["refs"][ref_start:ref_end].tolist()),
             self._string(c["label"][row]),
+            None if page < 0 else page,
         )
 
     def _string(self, code: int) -> str | None:
