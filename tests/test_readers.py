@@ -87,50 +87,54 @@ def test_pdf_title_is_the_first_large_line_without_metadata(tmp_path):
     assert untitled.title == "field notes"  # the file's name
 
 
-def test_docx_styles_lists_and_tables_in_order(tmp_path):
-    document = read_one(tmp_path, "harbour.docx", docx_bytes())
-    assert document.title == "Harbour works"
-    assert document.sections == ["Ships", "Trade"]
-    rows = [(p.kind, p.section, p.text) for p in document.passages]
-    assert rows == [
-        ("prose", None, "The harbour was dredged in 1904."),
-        ("prose", None, "The quay was lengthened in 1910."),
-        ("list", "Ships", "Steam launch Wend"),
-        ("list", "Ships", "Sailing barge Mary"),
-        ("list", "Ships", "Ship | Built"),
-        ("list", "Ships", "Wend | 1887"),
-        ("prose", "Trade", "Coal left the harbour for Leith every week."),
-    ]
+# A Word report and a web page: their titles, sections and passages (kind, section, text).
+EXTRACTED = {
+    "harbour.docx": (
+        docx_bytes(),
+        "Harbour works",
+        ["Ships", "Trade"],
+        [
+            ("prose", None, "The harbour was dredged in 1904."),
+            ("prose", None, "The quay was lengthened in 1910."),
+            ("list", "Ships", "Steam launch Wend"),
+            ("list", "Ships", "Sailing barge Mary"),
+            ("list", "Ships", "Ship | Built"),
+            ("list", "Ships", "Wend | 1887"),
+            ("prose", "Trade", "Coal left the harbour for Leith every week."),
+        ],
+    ),
+    # Script, style, navigation and hidden elements are gone; entities and spaces normalised.
+    "canal.html": (
+        HTML,
+        "Canal & locks",
+        ["Boats", "Today"],
+        [
+            ("prose", None, "The canal opened in 1794."),
+            ("prose", None, "It has twelve locks."),
+            ("list", "Boats", "Narrow boats – horse drawn"),
+            ("list", "Boats", "Wide barges"),
+            ("list", "Boats", "Lock | Rise"),
+            ("list", "Boats", "Top lock | 2.4 m"),
+            ("prose", "Today", "Pleasure boats use it now."),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXTRACTED)
+def test_word_and_html_titles_sections_and_passages_in_order(tmp_path, name):
+    data, title, sections, rows = EXTRACTED[name]
+    document = read_one(tmp_path, name, data)
+    assert (document.title, document.sections) == (title, sections)
+    assert [(p.kind, p.section, p.text) for p in document.passages] == rows
     assert all(p.page is None for p in document.passages)
-    assert_offsets_locate_passages(document)
-
-
-def assert_offsets_locate_passages(document) -> None:
-    """Offsets into the extracted text: the blocks end to end, a blank line between two, so
-    each passage spans its own text, a sentence one space after the one before it in a block."""
+    # Offsets into the extracted text: the blocks end to end, a blank line between two, so each
+    # passage spans its own text, a sentence one space after the one before it in its block.
     passages = list(document.passages)
     assert passages[0].start == 0
-    for passage in passages:
-        assert passage.end - passage.start == len(passage.text)
+    assert all(p.end - p.start == len(p.text) for p in passages)
     gaps = [b.start - a.end for a, b in zip(passages, passages[1:], strict=False)]
     assert gaps == [1] + [2] * (len(passages) - 2)  # two sentences, then a block each
-
-
-def test_html_title_sections_and_what_is_dropped(tmp_path):
-    document = read_one(tmp_path, "canal.html", HTML)
-    assert document.title == "Canal & locks"
-    assert document.sections == ["Boats", "Today"]
-    rows = [(p.kind, p.section, p.text) for p in document.passages]
-    assert rows == [
-        ("prose", None, "The canal opened in 1794."),
-        ("prose", None, "It has twelve locks."),
-        ("list", "Boats", "Narrow boats – horse drawn"),
-        ("list", "Boats", "Wide barges"),
-        ("list", "Boats", "Lock | Rise"),
-        ("list", "Boats", "Top lock | 2.4 m"),
-        ("prose", "Today", "Pleasure boats use it now."),
-    ]
-    assert_offsets_locate_passages(document)
 
 
 def test_markdown_headings_lists_tables_and_no_code(tmp_path):
