@@ -30,8 +30,10 @@ LARGE = 1.2
 HEADING_CHARS = 150
 # How many lines at the top and at the bottom of a page may be running headers or footers.
 EDGE = 2
-# A line ending a sentence, this much shorter than the document's long lines, ends a paragraph.
+# A line ending a sentence, this much shorter than the document's long lines, ends a paragraph;
+# so does a line followed by a gap this much larger than the usual distance between lines.
 SHORT = 0.75
+GAP = 1.3
 WORD = re.compile(r"\S+")
 LINE = re.compile(r"[^\r\n]+")
 SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -43,6 +45,7 @@ class Line:
     at: int  # where it starts in the pages' texts end to end
     size: float  # its first character's font size, in points
     page: int
+    top: float  # the top of its first character, in points from the page's foot
 
 
 def read(data: bytes, fallback_title: str) -> ParsedDocument:
@@ -95,8 +98,10 @@ def _page(pdf: pdfium.PdfDocument, number: int, at: int) -> tuple[int, list[Line
                 first = WORD.search(match.group())
                 if first is None:
                     continue
-                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, match.start() + first.start())
-                lines.append(Line(match.group(), at + match.start(), size, number))
+                index = match.start() + first.start()
+                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
+                top = textpage.get_charbox(index)[3]
+                lines.append(Line(match.group(), at + match.start(), size, number, top))
             return len(text), lines
         finally:
             textpage.close()
@@ -135,6 +140,7 @@ def _document(lines: list[Line], title: str | None, fallback: str, starts: list[
     if opening:
         title = title or squeeze(" ".join(line.text for line in lines[:opening]))
     long_line = _long_line(lines)
+    spacing = _spacing(lines)
     sections: list[str] = []
     blocks: list[Block] = []
     section: str | None = None
@@ -146,7 +152,11 @@ def _document(lines: list[Line], title: str | None, fallback: str, starts: list[
             text, origin = prose.take()
             blocks.append(Block("prose", section, text, origin[0], origin[-1] + 1, None, origin))
 
+    previous: Line | None = None
     for line in lines[opening:]:
+        if previous and previous.page == line.page and previous.top - line.top > GAP * spacing:
+            end_block()
+        previous = line
         if heading(line):
             end_block()
             pending.append(line.text)
@@ -171,6 +181,15 @@ def _body_size(lines: list[Line]) -> float:
     for line in lines:
         sizes[round(line.size, 1)] += len(line.text)
     return sizes.most_common(1)[0][0]
+
+
+def _spacing(lines: list[Line]) -> float:
+    """The usual distance between the tops of two lines of a page."""
+    gaps = Counter(
+        round(a.top - b.top, 1) for a, b in zip(lines, lines[1:], strict=False) if a.page == b.page
+    )
+    positive = [(count, gap) for gap, count in gaps.items() if gap > 0]
+    return max(positive)[1] if positive else math.inf
 
 
 def _long_line(lines: list[Line]) -> int:
