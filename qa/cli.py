@@ -349,6 +349,14 @@ def bench(
     show_default=True,
     help="SQuAD files: ask only the questions of the even- or odd-numbered articles.",
 )
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["txt", "html", "docx", "pdf"]),
+    default="txt",
+    show_default=True,
+    help="SQuAD files: write the articles as files of this type (one per article) to index.",
+)
 @click.option("--failures", default=0, type=click.IntRange(0), help="List the N worst misses.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @corpus_option
@@ -356,6 +364,7 @@ def bench(
 def eval_command(
     questions: Path,
     split: str,
+    file_format: str,
     failures: int,
     as_json: bool,
     corpus: Path | None,
@@ -373,9 +382,16 @@ def eval_command(
         if ParameterSource.COMMANDLINE in (given("corpus"), given("index_dir")):
             raise click.UsageError("a SQuAD file brings its own corpus: drop --corpus and --index")
         corpus = index_dir = None
+    elif file_format != "txt":
+        raise click.UsageError("--format is for SQuAD files, which bring their own corpus")
     try:
         evaluation = evaluate.evaluate(
-            questions, corpus, index_dir, split, progress=lambda line: click.echo(line, err=True)
+            questions,
+            corpus,
+            index_dir,
+            split,
+            progress=lambda line: click.echo(line, err=True),
+            format=file_format,
         )
     except (ValueError, KeyError) as exc:
         raise click.ClickException(f"cannot read {questions}: {exc}") from exc

@@ -39,6 +39,10 @@ class Settings:
     port: str = "8000"  # QA_PORT
     workers: int | None = None  # QA_WORKERS; None: one per CPU
     timeout: int = 10  # QA_TIMEOUT
+    # Reading documents: a longer PDF is refused (a book-length one takes minutes to read), and
+    # so is a Word file whose zip unpacks to more than this many bytes (a zip bomb).
+    max_pages: int = 1000  # QA_MAX_PAGES
+    max_unpacked: int = 256 * 1024 * 1024  # QA_MAX_UNPACKED_MB, in MB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             port=environ.get("QA_PORT", cls.port),
             workers=int(given("QA_WORKERS") or 0) or None,
             timeout=int(given("QA_TIMEOUT") or cls.timeout),
+            max_pages=int(given("QA_MAX_PAGES") or cls.max_pages),
+            max_unpacked=int(given("QA_MAX_UNPACKED_MB") or 0) * 1024 * 1024 or cls.max_unpacked,
         )
 
 

@@ -238,3 +238,24 @@ def test_eval_on_a_few_squad_articles_beats_the_baseline(tmp_path):
 def test_a_squad_file_brings_its_own_corpus(cli, tmp_path):
     result = cli(str(squad_file(tmp_path)), "--corpus", str(DEFAULT_CORPUS))
     assert result.exit_code != 0 and "own corpus" in result.output
+
+
+@pytest.fixture(scope="module")
+def slice_hit_at_1() -> dict[str, float]:
+    """hit@1 on the slice's articles written as each format, one file per article."""
+    hits = {}
+    for file_format in evaluate.FORMATS:
+        evaluation = evaluate.evaluate(SQUAD_SLICE, format=file_format)
+        assert evaluation.corpus.endswith("" if file_format == "txt" else f" as .{file_format}")
+        hits[file_format] = evaluation.results()["all"]["qa"]["hit@1"]
+    return hits
+
+
+@pytest.mark.parametrize("file_format", ["html", "docx", "pdf"])
+def test_the_readers_lose_nothing_that_matters(slice_hit_at_1, file_format):
+    assert abs(slice_hit_at_1[file_format] - slice_hit_at_1["txt"]) <= 0.01
+
+
+def test_eval_format_is_for_squad_files(cli):
+    result = cli(str(SEEDS), "--format", "pdf")
+    assert result.exit_code == 2 and "--format is for SQuAD files" in result.output

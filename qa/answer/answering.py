@@ -178,6 +178,7 @@ class Answerer:
             score=round(float(score), 4),
             start=passage.start,
             end=passage.end,
+            page=passage.page,
             context=Context(before.text if before else None, after.text if after else None),
             matched_terms=matched,
             references=list(passage.references),

@@ -95,7 +95,7 @@ class Library:
         if document is None:
             return None
         passages = [
-            PassageView(p.id, p.section, p.kind, p.text, p.start, p.end, list(p.references))
+            PassageView(p.id, p.section, p.kind, p.text, p.start, p.end, p.page, list(p.references))
             for p in document.passages
         ]
         return DocumentView(document.id, document.title, document.sections, passages)

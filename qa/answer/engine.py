@@ -172,5 +172,8 @@ class Engine:
             "documents": len(self.corpus.documents),
             "passages": self.index.size,
             "terms": len(self.index.vocabulary),
-            "skipped": [{"file": s.file, "reason": s.reason} for s in self.corpus.skipped],
+            "skipped": [
+                {"file": s.file, "reason": s.reason}
+                for s in self.corpus.skipped + self.corpus.unsupported
+            ],
         }

@@ -34,6 +34,13 @@ def _at_least(minimum: int, description: str = "") -> Any:
     return field(metadata=schema)
 
 
+PAGE = {
+    "minimum": 1,
+    "description": "A PDF's page, from 1; `start` and `end` are then offsets in that page's "
+    "text (past its end when the sentence goes on to the next page). null for other documents.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """The part of a cited sentence most likely to be the answer."""
@@ -76,6 +83,7 @@ class Citation:
     score: float
     start: int = _at_least(0)
     end: int = _at_least(0)
+    page: int | None = field(metadata=PAGE)
     context: Context
     matched_terms: list[str]
     references: list[int]
@@ -175,6 +183,7 @@ class PassageView:
     text: str
     start: int = _at_least(0)
     end: int = _at_least(0)
+    page: int | None = field(metadata=PAGE)
     references: list[int]
 
 

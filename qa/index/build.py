@@ -27,11 +27,12 @@ from qa.ingest.corpus import (
     Document,
     Skipped,
     content_digest,
-    corpus_files,
     fingerprint_of,
+    listing,
     read_bytes,
     read_document,
     unique_id,
+    unsupported,
 )
 from qa.ingest.passages import Passage, PassageTable
 from qa.settings import cpus
@@ -70,7 +71,7 @@ def read_and_count(
     gain from it); the result is the same for any number. The corpus's fingerprint is that of
     the bytes read, so it says what the index holds even when a file changed meanwhile.
     """
-    files = corpus_files(folder)
+    files, others = listing(folder)
     chunks = _chunks(files)
     tasks = [(folder, paths, tokens_of) for paths in chunks]
     documents: list[Document] = []
@@ -101,10 +102,11 @@ def read_and_count(
     table = PassageTable.concat(tables, [d.id for d in documents])
     for number, document in enumerate(documents):
         document.passages = table.document(number)
-    digest = fingerprint_of(folder, files, digests)
+    digest = fingerprint_of(folder, files, digests, others)
     written = words.counter()
     written.update(written_words(d.title for d in documents))
-    return Corpus(documents, skipped, table, digest, written), counts.counts()
+    corpus = Corpus(documents, skipped, table, digest, written, unsupported(folder, others))
+    return corpus, counts.counts()
 
 
 @dataclass
@@ -238,7 +240,7 @@ def build(
     """
     corpus, counts = read_and_count(corpus_dir, indexed_tokens, progress=progress)
     if not corpus.documents:
-        reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped)
+        reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped + corpus.unsupported)
         raise CorpusError(
             f"no usable document in {corpus_dir}" + (f" ({reasons})" if reasons else "")
         )

@@ -41,7 +41,7 @@ from qa.settings import cpus
 from qa.text import spelling
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 7
+FORMAT = 8
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
 # The aliases the corpus defines (how it spells its words is in the lexicon's arrays).
@@ -220,13 +220,15 @@ def _load(folder: Path, fingerprint: str | None) -> tuple[Corpus, BM25Index]:
         ]
         table = PassageTable.load(folder, saved["strings"], [d.id for d in documents])
         skipped = [Skipped(**s) for s in manifest.get("skipped", [])]
+        others = [Skipped(**s) for s in manifest.get("unsupported", [])]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexUnusable(f"damaged index ({exc})") from exc
     if len(table) != index.size:
         raise IndexUnusable("passages and weights disagree")
     for number, document in enumerate(documents):
         document.passages = table.document(number)
-    return Corpus(documents, skipped, table, manifest.get("fingerprint", "")), index
+    corpus = Corpus(documents, skipped, table, manifest.get("fingerprint", ""), unsupported=others)
+    return corpus, index
 
 
 def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Words]) -> None:
@@ -245,6 +247,7 @@ def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Callable[[], 
         "fingerprint": corpus.fingerprint,
         "checksums": {name: checksums[name] for name in FILES},
         "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
+        "unsupported": [dataclasses.asdict(s) for s in corpus.unsupported],
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
 

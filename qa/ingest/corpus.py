@@ -6,6 +6,7 @@ on every CPU with these pieces.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -17,12 +18,11 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from qa.ingest.parse import Block, parse_document
+from qa.ingest.parse import Block, ParsedDocument, parse_document
 from qa.ingest.passages import Passage, PassageTable, passage_id
+from qa.ingest.readers import UNSUPPORTED, reader_for
 from qa.ingest.sentences import CITATION, split_sentences, strip_citations
 from qa.settings import cpus
-
-TEXT_SUFFIXES = {".txt", ".md"}
 
 
 class CorpusError(Exception):
@@ -56,47 +56,65 @@ class Corpus:
     # How often the passages, then the titles, write each word (see spelling.written_words),
     # as the lexicon counts them; known when the files are read, not when an index is loaded.
     words: Counter[str] = field(default_factory=Counter)
+    # The files of types qa does not read, reported as skipped beside those it could not use.
+    unsupported: list[Skipped] = field(default_factory=list)
 
     def passages(self) -> Iterator[Passage]:
         return iter(self.table)
 
 
 def corpus_files(folder: Path) -> list[Path]:
-    """The .txt and .md files below `folder`, in a stable order; hidden files are passed over."""
+    """The files below `folder` that qa reads, in a stable order; hidden files are passed over."""
+    return listing(folder)[0]
+
+
+def listing(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The files below `folder` that qa reads, and those of types it does not, in a stable
+    order; hidden files and folders are in neither."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
-    files = []
+    files, others = [], []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
-            path = Path(root, name)
-            if not name.startswith(".") and path.suffix.lower() in TEXT_SUFFIXES:
-                files.append(path)
-    return files
+            if not name.startswith("."):
+                path = Path(root, name)
+                (files if reader_for(path.suffix) else others).append(path)
+    return files, others
+
+
+def unsupported(folder: Path, paths: Iterable[Path]) -> list[Skipped]:
+    """The files of types qa does not read, each reported with the types it does."""
+    return [Skipped(path.relative_to(folder).as_posix(), UNSUPPORTED) for path in paths]
 
 
 def fingerprint(folder: Path) -> str:
     """A digest of every corpus file's name and content: any change gives another value."""
-    files = corpus_files(folder)
+    files, others = listing(folder)
     # Reading and hashing release the GIL, so threads hash files on every CPU at once. Each thread
     # takes a few shares of the files: a task per file costs more in hand-offs than hashing it.
     size = max(1, -(-len(files) // (4 * cpus())))
     shares = [files[i : i + size] for i in range(0, len(files), size)]
     with ThreadPoolExecutor(cpus()) as pool:
         digests = chain.from_iterable(pool.map(_digests, shares))
-        return fingerprint_of(folder, files, digests)
+        return fingerprint_of(folder, files, digests, others)
 
 
 def _digests(files: list[Path]) -> list[bytes]:
     return [content_digest(read_bytes(path)) for path in files]
 
 
-def fingerprint_of(folder: Path, files: Iterable[Path], digests: Iterable[bytes]) -> str:
-    """The fingerprint of the listed files, given the digest of each one's content."""
+def fingerprint_of(
+    folder: Path, files: Iterable[Path], digests: Iterable[bytes], others: Iterable[Path] = ()
+) -> str:
+    """The fingerprint of the listed files, given the digest of each one's content, and of the
+    names of the files of other types, which the index reports as skipped."""
     digest = hashlib.blake2b(digest_size=16)
     for path, content in zip(files, digests, strict=True):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(content)
+    for path in others:  # by name: their content is never read
+        digest.update(b"\0" + path.relative_to(folder).as_posix().encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -117,39 +135,52 @@ def content_digest(content: bytes | OSError) -> bytes:
 def read_document(folder: Path, path: Path, content: bytes | OSError) -> Document | Skipped:
     """The document of the file's content, with its slug for an id, or why it cannot be used."""
     name = path.relative_to(folder).as_posix()
+    reader = reader_for(path.suffix)
+    if reader is None:
+        return Skipped(name, UNSUPPORTED)
     try:
-        text = decode_text(content)
+        parsed = reader(usable(content), fallback_title(name))
     except ValueError as exc:
         return Skipped(name, str(exc))
-    document = build_document(slugify(name), name, text)
+    except Exception as exc:
+        # A library failing on a malformed file is that file's problem: the others are read.
+        return Skipped(name, f"cannot be read as {path.suffix.lower()} ({type(exc).__name__})")
+    document = document_of(slugify(name), name, parsed)
     if not document.passages:
         return Skipped(name, "no text to index (only headings or markup)")
     return document
 
 
-def decode_text(data: bytes | OSError) -> str:
-    """A file's text; ValueError with a reader's explanation when it cannot be used."""
+def usable(data: bytes | OSError) -> bytes:
+    """The file's content; ValueError when it could not be read or is empty."""
     if isinstance(data, OSError):
         raise ValueError(f"cannot be read: {data.strerror or data}") from data
     if not data.strip():
         raise ValueError("empty file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
-        ) from exc
-    if "\x00" in text:
-        raise ValueError("binary content (NUL bytes), not a text document")
-    return text
+    return data
+
+
+def fallback_title(name: str) -> str:
+    """The title of a document that shows none: its file's name."""
+    return Path(name).stem.replace("-", " ").replace("_", " ")
 
 
 def build_document(doc_id: str, name: str, text: str) -> Document:
-    fallback_title = Path(name).stem.replace("-", " ").replace("_", " ")
-    parsed = parse_document(text, fallback_title)
+    """The document of a text in the wiki style."""
+    return document_of(doc_id, name, parse_document(text, fallback_title(name)))
+
+
+def document_of(doc_id: str, name: str, parsed: ParsedDocument) -> Document:
+    """The document of a reader's parts: its blocks cut into passages."""
     passages: list[Passage] = []
     for block in parsed.blocks:
         for kind, section, passage_text, start, end, refs, label in _block_passages(block):
+            page = None
+            if parsed.pages:
+                # A paged document's offsets run through its pages' texts end to end.
+                page = bisect.bisect_right(parsed.pages, start) - 1
+                start, end = start - parsed.pages[page], end - parsed.pages[page]
+                page += 1
             ordinal = len(passages)
             passages.append(
                 Passage(
@@ -163,6 +194,7 @@ def build_document(doc_id: str, name: str, text: str) -> Document:
                     end,
                     refs,
                     label,
+                    page,
                 )
             )
     return Document(doc_id, parsed.title, name, parsed.sections, passages)
@@ -171,20 +203,20 @@ def build_document(doc_id: str, name: str, text: str) -> Document:
 def _block_passages(block: Block):
     if block.kind == "prose":
         for sentence in split_sentences(block.text):
-            yield (
-                "prose",
-                block.section,
-                sentence.text,
-                block.start + sentence.start,
-                block.start + sentence.end,
-                sentence.references,
-                None,
-            )
+            start, end = _source_span(block, sentence.start, sentence.end)
+            yield "prose", block.section, sentence.text, start, end, sentence.references, None
         return
     text = strip_citations(block.text)
     if text:
         refs = tuple(int(n) for n in CITATION.findall(block.text))
         yield block.kind, block.section, text, block.start, block.end, refs, block.label
+
+
+def _source_span(block: Block, start: int, end: int) -> tuple[int, int]:
+    """Where a part of a block's text came from in its file."""
+    if block.origin is None:
+        return block.start + start, block.start + end
+    return block.origin[start], block.origin[end - 1] + 1
 
 
 def slugify(name: str) -> str:

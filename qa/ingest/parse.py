@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.sentences import strip_citations
@@ -29,13 +30,21 @@ class Block:
     start: int
     end: int
     label: str | None = None
+    # Where each character of `text` came from in the file, when that is not simply `start` on:
+    # readers that join lines, undo hyphens or drop markup (see qa.ingest.readers) say so here.
+    origin: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
 class ParsedDocument:
+    """What every reader gives the passage builder: a title, section names and blocks."""
+
     title: str
     sections: list[str]
     blocks: list[Block]
+    # A paged document's page starts in its offsets (the pages' texts end to end): a passage
+    # at offset x is on the last page starting at or before x. Empty: not a paged document.
+    pages: Sequence[int] = ()
 
 
 def parse_document(text: str, fallback_title: str) -> ParsedDocument:

@@ -25,7 +25,8 @@ COLUMNS = (
     "kind",  # uint8: an index into KINDS
     "section",  # codes: an index into the table's strings, -1 for none
     "label",  # codes: an index into the table's strings, -1 for none
-    "span",  # positions, rows x 2: start and end in the document's file
+    "span",  # positions, rows x 2: start and end in the document's file (a PDF's: on its page)
+    "page",  # codes: the 1-based page of a paged document (PDF), -1 for none
     "ref-offsets",  # positions, rows + 1: where each passage's references start in `refs`
     "refs",  # int32: every passage's reference numbers, end to end
 )
@@ -63,6 +64,8 @@ class Passage:
     end: int
     references: tuple[int, ...] = ()
     label: str | None = None
+    # A PDF's page, counted from 1; `start` and `end` are then offsets in that page's text.
+    page: int | None = None
 
 
 class PassageTable(Sequence[Passage]):
@@ -102,6 +105,7 @@ class PassageTable(Sequence[Passage]):
                 np.int64,
                 2 * len(passages),
             ).reshape(-1, 2),
+            "page": np.array([-1 if p.page is None else p.page for p in passages], np.int32),
             "ref-offsets": _offsets(len(p.references) for p in passages),
             "refs": np.fromiter(
                 itertools.chain.from_iterable(p.references for p in passages), np.int32
@@ -151,7 +155,7 @@ class PassageTable(Sequence[Passage]):
         rows, c = len(self), self.columns
         if not (
             len(c["text-offsets"]) == len(c["ref-offsets"]) == rows + 1
-            and len(c["section"]) == len(c["label"]) == len(c["span"]) == rows
+            and len(c["section"]) == len(c["label"]) == len(c["span"]) == len(c["page"]) == rows
             and c["text-offsets"][-1] == len(c["text"])
             and c["ref-offsets"][-1] == len(c["refs"])
         ):
@@ -183,6 +187,7 @@ class PassageTable(Sequence[Passage]):
         text_start, text_end = c["text-offsets"][row : row + 2].tolist()
         ref_start, ref_end = c["ref-offsets"][row : row + 2].tolist()
         start, end = c["span"][row].tolist()
+        page = int(c["page"][row])
         doc_id = self.doc_ids[document]
         ordinal = row - int(self.doc_starts[document])
         return Passage(
@@ -196,6 +201,7 @@ class PassageTable(Sequence[Passage]):
             end,
             tuple(c["refs"][ref_start:ref_end].tolist()),
             self._string(c["label"][row]),
+            None if page < 0 else page,
         )
 
     def _string(self, code: int) -> str | None:
@@ -227,10 +233,10 @@ class DocumentPassages(Sequence[Passage]):
 
 
 def _narrowed(name: str, column: np.ndarray) -> np.ndarray:
-    """A column as saved: positions and string codes in the fewest bytes that hold them."""
+    """A column as saved: positions, string codes and pages in the fewest bytes that hold them."""
     if name in POSITIONS:
         return arrays.positions(column)
-    if name in STRING_CODES:
+    if name in (*STRING_CODES, "page"):
         return arrays.codes(column)
     return column
 

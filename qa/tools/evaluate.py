@@ -20,10 +20,12 @@ from qa.answer.engine import Engine
 from qa.index.bm25 import BM25Index
 from qa.text.analyze import fold
 from qa.text.question import question_word
+from qa.tools.writers import WRITERS
 
 RANKS = 10
 CUTOFFS = (1, 3, 5)
 ABSTAIN = "abstain"
+FORMATS = ("txt", *WRITERS)
 # The splits that keep the questions of an even-numbered article, and of an odd-numbered one.
 SPLITS = ({"all", "even"}, {"all", "odd"})
 
@@ -116,13 +118,18 @@ def _squad_question(qa: dict) -> Question:
     return Question(qa["id"], qa["question"], answers, question_word(qa["question"]))
 
 
-def write_corpus(articles: Iterable[Article], folder: Path) -> None:
-    """One .txt document per article, `= Title =` first, one paragraph per context."""
+def write_corpus(articles: Iterable[Article], folder: Path, format: str = "txt") -> None:
+    """One document per article in `format` (FORMATS), its title first, then a paragraph per
+    context; .txt in the wiki style (`= Title =`)."""
     for number, article in enumerate(articles):
         # A context's own line breaks could read as headings or list items: one line each.
-        paragraphs = "\n\n".join(" ".join(p.split()) for p in article.paragraphs)
-        text = f"= {article.title} =\n\n{paragraphs}\n"
-        (folder / f"{number:03d}.txt").write_text(text, "utf-8")
+        paragraphs = tuple(" ".join(p.split()) for p in article.paragraphs)
+        path = folder / f"{number:03d}.{format}"
+        if format != "txt":
+            WRITERS[format](article.title, paragraphs, path)
+            continue
+        text = "= {} =\n\n{}\n".format(article.title, "\n\n".join(paragraphs))
+        path.write_text(text, "utf-8")
 
 
 def normalize(text: str) -> str:
@@ -379,11 +386,13 @@ def evaluate(
     index: Path | None = None,
     split: str = "all",
     progress: Callable[[str], None] | None = None,
+    format: str = "txt",
 ) -> Evaluation:
     """qa's run and the baseline's on a JSON Lines question set or a SQuAD file.
 
-    A SQuAD file brings its own corpus, indexed in a temporary folder through the usual reading
-    of a corpus folder; a question set is asked of `corpus` (default: the repository's).
+    A SQuAD file brings its own corpus, written as `format` files (FORMATS) and indexed in a
+    temporary folder through the usual reading of a corpus folder; a question set is asked of
+    `corpus` (default: the repository's).
     """
     if not is_squad(questions_file):
         engine = Engine.open(corpus, index)
@@ -393,12 +402,14 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as scratch:
         folder = Path(scratch, "corpus")
         folder.mkdir()
-        write_corpus(articles, folder)
+        write_corpus(articles, folder, format)
         if progress:
-            progress(f"indexing the {len(articles)} articles of {questions_file.name}")
+            progress(f"indexing the {len(articles)} articles of {questions_file.name} as .{format}")
         engine = Engine.open(folder, Path(scratch, "index"))
         evaluation = _both(engine, questions, source, progress)
-    evaluation.corpus = f"{len(articles)} articles of {questions_file.name}"
+    evaluation.corpus = f"{len(articles)} articles of {questions_file.name}" + (
+        "" if format == "txt" else f" as .{format}"
+    )
     return evaluation
 
 
