@@ -132,16 +132,15 @@ class Answerer:
             self.citation(i + 1, int(ranking.rows[i]), ranking.probabilities[i], ranking.matched(i))
             for i in range(shown)
         ]
-        if not citations:
-            return _unquoted(NO_ANSWER, query)
         quoted = _quoted(citations)
         # Spans are marked in the sentences the answer quotes, the ones a reader sees first.
         for citation in quoted:
             found = spans.answer_span(search.asks, citation.text, self.analyzer)
             citation.answer_span = found and Span(found.text, found.start, found.end, found.kind)
-        first = citations[0]
-        anchor = Anchor(first.document.id, *(2 * [self._ordinal(first)]))
-        return _quoting(citations, quoted, query, anchor)
+        first = self.library.at_row(int(ranking.rows[0]))
+        return _quoting(
+            citations, quoted, query, Anchor(first.document, first.ordinal, first.ordinal)
+        )
 
     def go_on(self, anchor: Anchor, step: int, k: int) -> Answer:
         """The sentences after (step 1) or before (-1) the passages `anchor` spans."""
@@ -184,9 +183,6 @@ class Answerer:
             references=list(passage.references),
             answer_span=None,
         )
-
-    def _ordinal(self, citation: Citation) -> int:
-        return self.library.passage(citation.passage_id).ordinal
 
     def _has_word(self, word: str) -> bool:
         """Whether the index holds the word's term, in whatever form the corpus wrote it."""
