@@ -45,6 +45,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "CORPUS_DIR": given.corpus and str(given.corpus),
         "INDEX_DIR": given.index and str(given.index),
         "WEB_DIR": str(given.web),
+        "PDFJS_DIR": str(given.pdfjs),
         "RATE_LIMIT": given.rate_limit,
         "RELOAD": given.reload,
     }
