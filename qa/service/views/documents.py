@@ -44,9 +44,8 @@ def get_document_file(doc_id: str) -> Response:
         raise NotFound(f"unknown document: {doc_id}")
     mimetype = FILE_TYPES.get(path.suffix.lower(), DOWNLOADED)
     # Text types get `charset=utf-8` from werkzeug; the corpus reads only UTF-8 text files.
-    return send_file(
-        path, mimetype=mimetype, as_attachment=mimetype != "application/pdf", download_name=path.name
-    )
+    attachment = mimetype != "application/pdf"
+    return send_file(path, mimetype=mimetype, as_attachment=attachment, download_name=path.name)
 
 
 @bp.get("/suggestions")

@@ -7,18 +7,28 @@ from werkzeug.exceptions import NotFound
 
 bp = Blueprint("pages", __name__)
 
-# The files of the pdfjs-dist package the page uses, by folder: the ES module build and its
-# worker, the data a PDF may need (the 14 standard fonts' files, character maps for CJK text,
-# the decoders compiled to WebAssembly), and the licence. Nothing else of node_modules is served.
+# The files of the pdfjs-dist package the page uses, by folder (None: all of the folder): the ES
+# module build and its worker, the data a PDF may need (the standard fonts' files, character maps
+# for CJK text, the image and colour decoders, with the plain JavaScript ones pdf.js falls back
+# to, since the CSP does not let WebAssembly be compiled), and the licence. Nothing else of
+# node_modules is served (nor pdf.js's sandbox for PDF scripts, which the page never runs).
+IMAGE_DECODERS = ("jbig2", "openjpeg")
 PDFJS_FILES = {
     "build": {"pdf.mjs", "pdf.worker.mjs", "pdf.min.mjs", "pdf.worker.min.mjs"},
     "standard_fonts": None,
     "cmaps": None,
-    "wasm": None,
+    "wasm": {f"{name}_nowasm_fallback.js" for name in IMAGE_DECODERS}
+    | {f"{name}.wasm" for name in IMAGE_DECODERS}
+    | {"qcms_bg.wasm"},
     "": {"LICENSE"},
 }
-# By suffix; a module script must come as JavaScript (with nosniff, nothing else is run).
-PDFJS_TYPES = {".mjs": "text/javascript", ".wasm": "application/wasm", "": "text/plain"}
+# By suffix; a script must come as JavaScript (with nosniff, nothing else is run).
+PDFJS_TYPES = {
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+    "": "text/plain",
+}
 
 
 @bp.get("/")
