@@ -2,12 +2,14 @@
 // only when a PDF is opened) with its text layer, the cited sentence's boxes highlighted.
 //
 // Finding the sentence: a passage's start/end count characters of the page's text as PDFium
-// extracts it, which puts "\r\n" between lines and spaces of its own between words; pdf.js's
-// text items (concatenated in order) space words and end lines differently, so the offsets
-// cannot be used as they are. The sentence is found by its text instead: both sides are
-// compared without white space and hyphens (so lines and hyphenated words join alike), the
-// occurrence nearest the passage's start is taken, and for a sentence that goes on to the next
-// page the longest beginning of it that the page holds.
+// extracts it (qa/ingest/readers/pdf.py), which is not pdf.js's text items end to end. Compared
+// on the same page: PDFium ends a line with "\r\n" where pdf.js ends an item with hasEOL (or
+// adds an empty one); a line-end hyphen is U+FFFE with the line break gone in PDFium's text
+// ("mill\ufffewrights") and "mill-" + "wrights" in two items in pdf.js's; and PDFium makes its
+// own spaces between words where a PDF draws them apart, which pdf.js may split into items
+// differently. So the offsets are not used as they are: the sentence is found by its text, both
+// sides compared without white space and hyphens, the occurrence nearest the passage's start
+// taken; for a sentence that goes on to the next page, the longest beginning of it on the page.
 
 import { h } from "./dom.js";
 
