@@ -10,6 +10,7 @@ from fpdf import FPDF
 
 from qa.answer.engine import Engine
 from qa.settings import DEFAULT_PDFJS
+from tests import documents
 from tests.browser_helpers import ask, box_of, expect, last_answer, make_app, open_page, serve, shot
 from tests.helpers import DEFAULT_CORPUS
 
@@ -48,6 +49,7 @@ def pdf_engine(tmp_path_factory) -> Engine:
     folder = tmp_path_factory.mktemp("pdf-corpus")
     shutil.copytree(DEFAULT_CORPUS, folder, dirs_exist_ok=True)
     (folder / "farne.pdf").write_bytes(lighthouse_pdf())
+    (folder / "wend.pdf").write_bytes(documents.pdf_bytes())  # a sentence across a page break
     return Engine.open(folder, tmp_path_factory.mktemp("pdf-index"))
 
 
@@ -83,13 +85,7 @@ def test_a_pdf_citation_opens_its_page_with_the_sentence_highlighted(browser, pd
         word_box, mark_box = box_of(words.first), box_of(marks.first)
         assert abs(word_box["y"] - mark_box["y"]) < 4
         assert mark_box["x"] <= word_box["x"] + 2
-        highlighted = page.evaluate(
-            """() => [...document.querySelectorAll('.pdf-mark')].map((m) => {
-                const r = m.getBoundingClientRect();
-                return document.elementsFromPoint(r.x + r.width / 2, r.y + r.height / 2)
-                  .filter((e) => e.matches('.textLayer span')).map((e) => e.textContent).join('');
-            }).join(' ')"""
-        )
+        highlighted = under_marks(page)
         assert "lighthouse on Farne Point" in highlighted
         assert "coast road" not in highlighted
         expect(viewer.locator(".pdf-said")).to_contain_text(CITED)
@@ -106,5 +102,40 @@ def test_a_pdf_citation_opens_its_page_with_the_sentence_highlighted(browser, pd
         expect(marks.first).to_be_visible()
 
         assert all(request.startswith(url) for request in watch.requests), watch.requests
+        assert watch.errors == []
+        context.close()
+
+
+def under_marks(page) -> str:
+    """The text layer's text under the highlight boxes' centres."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.pdf-mark')].map((m) => {
+            const r = m.getBoundingClientRect();
+            return document.elementsFromPoint(r.x + r.width / 2, r.y + r.height / 2)
+              .filter((e) => e.matches('.textLayer span')).map((e) => e.textContent).join('');
+        }).join(' ')"""
+    )
+
+
+def test_a_sentence_across_a_page_break_is_highlighted_on_both_pages(browser, pdf_engine):
+    with serve(make_app(pdf_engine)) as (url, _server):
+        context, page, watch = open_page(browser, url)
+        ask(page, "When was the ferry across the estuary replaced by a steam launch?")
+        expect(last_answer(page)).to_contain_text(documents.BEFORE_BREAK)
+        last_answer(page).locator(".marker[data-cite='1']").first.click()
+        viewer = page.locator("#viewer")
+        expect(viewer.locator(".pdf-at")).to_have_text("Page 1 of 3", timeout=15000)
+        expect(viewer.locator(".pdf-mark").first).to_be_visible(timeout=15000)
+        assert "ferry across the estuary" in under_marks(page)
+        viewer.get_by_role("button", name="Next ›").click()
+        expect(viewer.locator(".pdf-page[data-rendered='2']")).to_have_count(1)
+        expect(viewer.locator(".pdf-mark").first).to_be_visible()
+        on_two = under_marks(page)
+        assert "1887 by a steam launch" in on_two
+        # From the line's first character: the page number "1" on page 1 is no part of "1887".
+        line = viewer.locator(".textLayer span", has_text="1887 by a steam launch")
+        assert abs(box_of(viewer.locator(".pdf-mark").first)["x"] - box_of(line)["x"]) < 2
+        assert "Mills" not in on_two and "survey" not in on_two
+        shot(page, "pdf-citation-across-pages")
         assert watch.errors == []
         context.close()

@@ -9,7 +9,8 @@
 // own spaces between words where a PDF draws them apart, which pdf.js may split into items
 // differently. So the offsets are not used as they are: the sentence is found by its text, both
 // sides compared without white space and hyphens, the occurrence nearest the passage's start
-// taken; for a sentence that goes on to the next page, the longest beginning of it on the page.
+// taken; for a sentence that goes on to the next page, the longest beginning of it on the page,
+// and on the next page what is left of it, found nearest that page's start.
 
 import { h } from "./dom.js";
 
@@ -54,12 +55,15 @@ function folded(strings) {
   return { text, at };
 }
 
-/** Where `sentence` is in the page's text items: [first, last] as [item, offset], or null. */
-export function findSentence(items, sentence, start = 0) {
+/**
+ * Where `sentence` (less its first `skip` folded characters) is in the page's text items:
+ * { first, last } as [item, offset], and `length`, how many folded characters were found; or null.
+ */
+export function findSentence(items, sentence, start = 0, skip = 0) {
   const page = folded(items);
-  const wanted = folded([sentence]).text;
+  const wanted = folded([sentence]).text.slice(skip);
   const total = items.reduce((n, s) => n + s.length, 0) || 1;
-  const near = (start / total) * page.text.length; // about where PDFium's offset falls
+  const near = skip ? 0 : (start / total) * page.text.length; // about where PDFium's offset falls
   const best = (piece) => {
     let found = -1;
     for (let i = page.text.indexOf(piece); i >= 0; i = page.text.indexOf(piece, i + 1)) {
@@ -75,13 +79,24 @@ export function findSentence(items, sentence, start = 0) {
     if (best(wanted.slice(0, mid)) >= 0) low = mid;
     else high = mid - 1;
   }
+  if (low < wanted.length) {
+    // Part of the sentence: it ends at a word's end (the page's number may follow "in" and
+    // look like the "1" of "1887" on the next page).
+    let end = -skip;
+    let cut = 0;
+    for (const word of sentence.split(/\s+/)) {
+      end += folded([word]).text.length;
+      if (end <= low) cut = end;
+    }
+    low = Math.max(cut, 0);
+  }
   if (low < Math.min(MIN_MATCH, wanted.length) || low === 0) return null;
   const at = best(wanted.slice(0, low));
-  return [page.at[at], page.at[at + low - 1]];
+  return { first: page.at[at], last: page.at[at + low - 1], length: low };
 }
 
 /** Boxes over the characters from `first` to `last` ([item, offset]) of the text layer. */
-function markBoxes(layer, box, [first, last]) {
+function markBoxes(layer, box, { first, last }) {
   const origin = box.getBoundingClientRect();
   const marks = [];
   for (let item = first[0]; item <= last[0]; item += 1) {
@@ -107,8 +122,9 @@ function markBoxes(layer, box, [first, last]) {
 }
 
 /**
- * Draws page `number` of `pdf` into `box`, `width` pixels wide, and highlights `cited` (a
- * passage with text and start) on it when given. Returns the first highlight box, or null.
+ * Draws page `number` of `pdf` into `box`, `width` pixels wide, and highlights `cited` on it
+ * when given: { text, start, skip }, skip the folded characters of text on the page before.
+ * Returns { mark, length }: the first highlight box and how much of the text was found, or null.
  */
 export async function renderPage(pdf, number, box, width, cited = null) {
   const lib = await pdfjs();
@@ -129,6 +145,9 @@ export async function renderPage(pdf, number, box, width, cited = null) {
   await layer.render();
   box.dataset.rendered = String(number);
   if (!cited) return null;
-  const where = findSentence(layer.textContentItemsStr, cited.text, cited.start);
-  return where ? markBoxes(layer, box, where)[0] ?? null : null;
+  const where = findSentence(layer.textContentItemsStr, cited.text, cited.start, cited.skip);
+  return where && { mark: markBoxes(layer, box, where)[0] ?? null, length: where.length };
 }
+
+/** How many characters of `text` the search compares. */
+export const foldedLength = (text) => folded([text]).text.length;

@@ -5,7 +5,7 @@
 import { getDocument } from "./api.js";
 import { clear, h } from "./dom.js";
 import { highlight } from "./highlight.js";
-import { openPdf, renderPage } from "./pdfview.js";
+import { foldedLength, openPdf, renderPage } from "./pdfview.js";
 
 const PHONE = window.matchMedia("(max-width: 859px)");
 const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -140,14 +140,18 @@ async function showPage(number, cited) {
   view.at.textContent = `Page ${view.page} of ${pages}`;
   view.prev.disabled = view.page === 1;
   view.next.disabled = view.page === pages;
-  const here = cited && cited.page === view.page ? cited : null;
+  // The cited page, or the next one when the sentence goes on there (past what its page held).
+  const on = cited?.page === view.page;
+  const goesOn = cited?.page === view.page - 1 && view.found > 0 && view.found < view.whole;
+  const here = on || goesOn ? { ...cited, skip: on ? 0 : view.found } : null;
   view.said.textContent = here ? `Cited sentence, on this page: ${here.text}` : "";
   const padding = parseFloat(getComputedStyle(els.body).paddingLeft) * 2;
   const width = Math.max(240, Math.min(1000, els.body.clientWidth - padding));
-  const mark = await renderPage(view.file, view.page, view.box, width, here);
+  const found = await renderPage(view.file, view.page, view.box, width, here);
   if (view !== pdf) return;
-  if (mark) reveal(mark);
-  else if (!here) els.body.scrollTop = 0;
+  if (on) [view.found, view.whole] = [found?.length ?? 0, foldedLength(cited.text)];
+  if (found?.mark) reveal(found.mark);
+  else els.body.scrollTop = 0;
 }
 
 function pageFailed(error) {
