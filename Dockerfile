@@ -1,6 +1,15 @@
 # qa: question answering with cited passages, served by gunicorn.
 #   docker build -t qa .
 #   docker run --rm -p 8000:8000 qa
+# pdf.js for the page's PDF viewer, from the npm registry by the lock file (Debian's npm).
+FROM python:3.11-slim AS pdfjs
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,6 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     QA_CORPUS=/app/corpus \
     QA_INDEX=/app/index \
     QA_WEB=/app/web \
+    QA_PDFJS=/app/node_modules/pdfjs-dist \
     QA_HOST=0.0.0.0 \
     QA_PORT=8000
 
@@ -22,6 +32,7 @@ RUN pip install .
 
 COPY gunicorn.conf.py ./
 COPY web ./web
+COPY --from=pdfjs /build/node_modules/pdfjs-dist ./node_modules/pdfjs-dist
 COPY corpus ./corpus
 
 # The index is built now, so a container starts by loading it and never fetches anything.

@@ -14,6 +14,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_CORPUS = REPOSITORY / "corpus"
 DEFAULT_WEB = REPOSITORY / "web"
+# pdf.js, which the page's source viewer draws PDF pages with: `npm ci` installs it here.
+DEFAULT_PDFJS = REPOSITORY / "node_modules" / "pdfjs-dist"
 
 # Requests. A body is JSON of a question and its conversation: 64 KB holds the longest allowed.
 MAX_BODY_BYTES = 64 * 1024
@@ -33,6 +35,7 @@ class Settings:
     corpus: Path | None = None  # QA_CORPUS; None: the repository's corpus/
     index: Path | None = None  # QA_INDEX; None: a folder of the user's cache (index_folder)
     web: Path = DEFAULT_WEB  # QA_WEB
+    pdfjs: Path = DEFAULT_PDFJS  # QA_PDFJS
     rate_limit: str = "60/minute"  # QA_RATE_LIMIT
     reload: str = "1"  # QA_RELOAD
     host: str = "127.0.0.1"  # QA_HOST
@@ -53,6 +56,7 @@ class Settings:
             corpus=_path(given("QA_CORPUS")),
             index=_path(given("QA_INDEX")),
             web=Path(given("QA_WEB") or DEFAULT_WEB),
+            pdfjs=Path(given("QA_PDFJS") or DEFAULT_PDFJS),
             rate_limit=environ.get("QA_RATE_LIMIT", cls.rate_limit),
             reload=environ.get("QA_RELOAD", cls.reload),
             host=environ.get("QA_HOST", cls.host),

@@ -181,6 +181,7 @@ def test_settings_come_from_the_environment():
             "QA_CORPUS": "/c",
             "QA_INDEX": "/i",
             "QA_WEB": "/w",
+            "QA_PDFJS": "/p",
             "QA_RATE_LIMIT": "5/second",
             "QA_RELOAD": "off",
         }
@@ -189,11 +190,13 @@ def test_settings_come_from_the_environment():
         "CORPUS_DIR": "/c",
         "INDEX_DIR": "/i",
         "WEB_DIR": "/w",
+        "PDFJS_DIR": "/p",
         "RATE_LIMIT": "5/second",
         "RELOAD": "off",
     }
     defaults = settings_from_env({})
     assert defaults["CORPUS_DIR"] is None and defaults["INDEX_DIR"] is None
     assert defaults["WEB_DIR"].endswith("web")
+    assert defaults["PDFJS_DIR"].endswith("node_modules/pdfjs-dist")
     assert defaults["RATE_LIMIT"] == "60/minute"
     assert defaults["RELOAD"] == "1"

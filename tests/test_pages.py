@@ -83,3 +83,50 @@ def test_the_repository_page_needs_nothing_the_policy_forbids(app):
     scripts = re.findall(r"<script\b[^>]*>", html, re.IGNORECASE)
     assert scripts and all(re.search(r"\bsrc=", tag) for tag in scripts)
     assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", html, re.IGNORECASE)
+
+
+@pytest.fixture
+def pdfjs_client(engine, web_dir, tmp_path):
+    """An app serving a stand-in pdfjs-dist folder (the real one is node_modules/pdfjs-dist)."""
+    package = tmp_path / "pdfjs-dist"
+    for name in ["build/pdf.min.mjs", "build/pdf.worker.min.mjs", "standard_fonts/FoxitSans.pfb"]:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(f"// {name}\n", "utf-8")
+    (package / "package.json").write_text("{}", "utf-8")
+    (package / "build" / "pdf.mjs.map").write_text("{}", "utf-8")
+    config = {"TESTING": True, "ENGINE": engine, "WEB_DIR": str(web_dir), "PDFJS_DIR": str(package)}
+    return create_app(config).test_client()
+
+
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [
+        ("build/pdf.min.mjs", "text/javascript"),
+        ("build/pdf.worker.min.mjs", "text/javascript"),
+        ("standard_fonts/FoxitSans.pfb", "application/octet-stream"),
+    ],
+)
+def test_pdfjs_files_are_served_as_their_type(pdfjs_client, path, mimetype):
+    response = pdfjs_client.get(f"/assets/vendor/pdfjs/{path}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "package.json",
+        "build/pdf.mjs.map",
+        "build/missing.mjs",
+        "../secret.txt",
+        "build/../package.json",
+        "%2e%2e/secret.txt",
+        "standard_fonts/../../secret.txt",
+    ],
+)
+def test_only_the_pdfjs_files_the_page_needs_are_served(pdfjs_client, path):
+    response = pdfjs_client.get(f"/assets/vendor/pdfjs/{path}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert b"not for the web" not in response.data

@@ -76,6 +76,14 @@ def test_documents_validate(client, description):
         )
 
 
+def test_document_files_are_declared(client, description):
+    declared = description["paths"]["/api/documents/{doc_id}/file"]["get"]["responses"]["200"]
+    for doc in client.get("/api/documents").get_json()["documents"]:
+        response = client.get(f"/api/documents/{doc['id']}/file")
+        assert response.status_code == 200
+        assert response.mimetype in declared["content"]
+
+
 def test_probes_and_suggestions_validate(client, description):
     check(description, client.get("/healthz"), 200, "/healthz")
     check(description, client.get("/readyz"), 200, "/readyz")
@@ -96,6 +104,12 @@ def test_probes_and_suggestions_validate(client, description):
         (lambda c: c.get("/api/ask?q="), 400, "/api/ask", "get"),
         (lambda c: c.get("/api/documents?limit=0"), 400, "/api/documents", "get"),
         (lambda c: c.get("/api/documents/nope"), 404, "/api/documents/{doc_id}", "get"),
+        (
+            lambda c: c.get("/api/documents/nope/file"),
+            404,
+            "/api/documents/{doc_id}/file",
+            "get",
+        ),
         (
             lambda c: c.post("/api/ask", json={"question": "more", "anchor": {"document": 1}}),
             400,

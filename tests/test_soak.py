@@ -52,6 +52,6 @@ def test_the_fuzzer_finds_no_failure(tmp_path):
     assert report["failures"] == 0, json.dumps(report["failure_samples"], indent=2)[:3000]
     # The boundary cases of every operation, then the generated ones.
     assert report["cases"] >= 100
-    assert len(report["per_operation"]) == 7
+    assert len(report["per_operation"]) == 8
     assert not any(status.startswith("5") for status in report["statuses"])
     assert done.returncode == 0

@@ -46,6 +46,23 @@ DOCUMENT_PATHS = [
     "/api/documents/" + "a" * 4000,
     "/api/documents/" + "..%2f" * 500 + "canary.txt",
 ]
+# The original file of a document: by id alone, so the same tricks, a /file after them.
+FILE_PATHS = [path + "/file" for path in DOCUMENT_PATHS if "%00" not in path] + [
+    "/api/documents/doc/../../canary.txt",
+    "/api/documents/doc/file/..",
+    "/api/documents/doc/file%2f..%2f..%2fcanary.txt",
+]
+# pdf.js's files: only those the page needs, from its package folder.
+VENDOR_PATHS = [
+    "/assets/vendor/pdfjs/../../canary.txt",
+    "/assets/vendor/pdfjs/..%2f..%2fcanary.txt",
+    "/assets/vendor/pdfjs/build/../../../canary.txt",
+    "/assets/vendor/pdfjs/build/..%2f..%2f..%2fcanary.txt",
+    "/assets/vendor/pdfjs/%2e%2e/%2e%2e/canary.txt",
+    "/assets/vendor/pdfjs/package.json",
+    "/assets/vendor/pdfjs/build/pdf.mjs%00",
+    "/assets/vendor/pdfjs//etc/passwd",
+]
 ASSET_PATHS = [
     "/assets/..",
     "/assets/.",
@@ -136,18 +153,19 @@ def assert_error_shape(status: int, content_type: str, body: bytes, statuses=(40
 def test_the_served_folders_are_served(site_client, site_server):
     # The controls: what is inside is served, so what is refused is refused for its path.
     assert site_client.get("/api/documents/doc").status_code == 200
+    assert site_client.get("/api/documents/doc/file").data == DOCUMENT.encode()
     assert site_client.get("/assets/app.js").status_code == 200
     status, _, body = serving.raw_exchange(site_server.port, b"GET /assets/app.js HTTP/1.1\r\n\r\n")
     assert status == 200 and b"answer = 42" in body
 
 
-@pytest.mark.parametrize("path", DOCUMENT_PATHS + ASSET_PATHS)
+@pytest.mark.parametrize("path", DOCUMENT_PATHS + FILE_PATHS + VENDOR_PATHS + ASSET_PATHS)
 def test_through_flask(site_client, path):
     response = site_client.get(path)
     assert_error_shape(response.status_code, response.mimetype, response.data)
 
 
-@pytest.mark.parametrize("path", DOCUMENT_PATHS + ASSET_PATHS)
+@pytest.mark.parametrize("path", DOCUMENT_PATHS + FILE_PATHS + VENDOR_PATHS + ASSET_PATHS)
 def test_through_gunicorn_as_raw_bytes(site_server, path):
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     status, headers, body = serving.raw_exchange(site_server.port, request)

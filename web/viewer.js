@@ -1,9 +1,11 @@
 // The source viewer: a whole document with its sections as headings, the cited sentence
-// highlighted and scrolled into view. Beside the chat on wide screens, over it on phones.
+// highlighted and scrolled into view; a PDF as its pages (web/pdfview.js). Beside the chat on
+// wide screens, over it on phones.
 
 import { getDocument } from "./api.js";
 import { clear, h } from "./dom.js";
 import { highlight } from "./highlight.js";
+import { foldedLength, openPdf, renderPage } from "./pdfview.js";
 
 const PHONE = window.matchMedia("(max-width: 859px)");
 const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -14,6 +16,7 @@ let opener = null;
 let token = 0;
 let shownId = null;
 let onClose = () => {};
+let pdf = null; // the PDF shown: { doc, file, page, cited, box, at, prev, next }
 
 function splitField(passage) {
   if (passage.label) return [passage.label, passage.text.replace(`${passage.label}:`, "").trim()];
@@ -114,6 +117,52 @@ function status(message, kind = "") {
   clear(els.body).append(h("p", { class: `viewer-status ${kind}`.trim() }, message));
 }
 
+const isPdf = (doc) => doc.passages.some((passage) => passage.page != null);
+
+/** The page view of a PDF: previous/next buttons, "Page N of M", the page drawn below. */
+function renderPdfView(doc, file) {
+  const go = (step) => showPage(pdf.page + step, pdf.cited).catch(pageFailed);
+  const prev = h("button", { type: "button", class: "pdf-btn", onclick: () => go(-1) }, "‹ Previous");
+  const next = h("button", { type: "button", class: "pdf-btn", onclick: () => go(1) }, "Next ›");
+  const at = h("span", { class: "pdf-at", "aria-live": "polite" });
+  const said = h("p", { class: "sr-only pdf-said" });
+  const box = h("div", { class: "pdf-page" });
+  pdf = { doc, file, page: 0, cited: null, box, at, prev, next, said };
+  return h("div", { class: "pdf-view" }, h("nav", { class: "pdf-nav", "aria-label": "Pages" }, prev, at, next), said, box);
+}
+
+/** Draws page `number`, highlighting `cited` when it is on that page. */
+async function showPage(number, cited) {
+  const view = pdf;
+  const pages = view.file.numPages;
+  view.page = Math.min(Math.max(number, 1), pages);
+  view.cited = cited;
+  view.at.textContent = `Page ${view.page} of ${pages}`;
+  view.prev.disabled = view.page === 1;
+  view.next.disabled = view.page === pages;
+  // The cited page, or the next one when the sentence goes on there (past what its page held).
+  const on = cited?.page === view.page;
+  const goesOn = cited?.page === view.page - 1 && view.found > 0 && view.found < view.whole;
+  const here = on || goesOn ? { ...cited, skip: on ? 0 : view.found } : null;
+  view.said.textContent = here ? `Cited sentence, on this page: ${here.text}` : "";
+  const padding = parseFloat(getComputedStyle(els.body).paddingLeft) * 2;
+  const width = Math.max(240, Math.min(1000, els.body.clientWidth - padding));
+  const found = await renderPage(view.file, view.page, view.box, width, here);
+  if (view !== pdf) return;
+  if (on) [view.found, view.whole] = [found?.length ?? 0, foldedLength(cited.text)];
+  if (found?.mark) reveal(found.mark);
+  else els.body.scrollTop = 0;
+}
+
+function pageFailed(error) {
+  if (pdf) pdf.box.replaceChildren(h("p", { class: "viewer-status is-error" }, `Could not draw this page. ${error.message}`));
+}
+
+function closePdf() {
+  pdf?.file.destroy();
+  pdf = null;
+}
+
 async function loadDocument(id) {
   if (!cache.has(id)) cache.set(id, getDocument(id).catch((error) => {
     cache.delete(id);
@@ -138,14 +187,25 @@ export async function openSource({ documentId, title, passageId = null, terms = 
     try {
       const doc = await loadDocument(documentId);
       if (mine !== token) return;
+      closePdf();
+      if (isPdf(doc)) {
+        const file = await openPdf(`/api/documents/${encodeURIComponent(documentId)}/file`);
+        if (mine !== token) return void file.destroy();
+        clear(els.body).append(renderPdfView(doc, file));
+      } else {
+        clear(els.body).append(renderDocument(doc));
+      }
       els.title.textContent = doc.title;
-      clear(els.body).append(renderDocument(doc));
       shownId = documentId;
     } catch (error) {
       if (mine !== token) return;
       status(`Could not open this document. ${error.message}`, "is-error");
       return;
     }
+  }
+  if (pdf) {
+    const cited = pdf.doc.passages.find((passage) => passage.id === passageId) ?? null;
+    return showPage(cited?.page ?? 1, cited).catch(pageFailed);
   }
   const target = passageId ? markCited(passageId, terms, span) : null;
   if (target) reveal(target);
@@ -181,5 +241,6 @@ export function initViewer(options = {}) {
 /** Forgets cached documents (a new chat may follow a corpus change on the server). */
 export function forgetDocuments() {
   cache.clear();
+  closePdf();
   shownId = null;
 }

@@ -149,6 +149,16 @@ class Engine:
         """The document as its ordered passages, or None for an unknown id."""
         return self.library.view(doc_id)
 
+    def source_file(self, doc_id: str) -> Path | None:
+        """The file a document was read from, or None for an unknown id (or a file now gone).
+
+        The id is looked up, never made into a path: the path is the one the corpus walk found.
+        """
+        if doc_id not in self.library:
+            return None
+        path = Path(self.corpus_dir, self.library.get(doc_id).path)
+        return path if path.is_file() else None
+
     def suggestions(self, n: int = 4) -> list[str]:
         """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""
         return self._suggestions.first(n)

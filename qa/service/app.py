@@ -23,6 +23,11 @@ from qa.service.views import BLUEPRINTS
 from qa.settings import MAX_BODY_BYTES, Settings
 
 # Everything comes from this origin; without 'unsafe-inline', injected markup cannot run.
+# pdf.js (the source viewer's PDF pages) needs nothing more: its worker is a module script from
+# 'self' (worker-src falls back to script-src), it is told not to use eval (isEvalSupported:
+# false), it loads fonts through the FontFace API from bytes (no blob: or data: URL), draws on a
+# canvas and positions its text layer through CSSOM (never a style attribute). No
+# 'wasm-unsafe-eval' either: for JPEG 2000 and JBIG2 images it uses its plain JavaScript decoders.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -45,6 +50,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "CORPUS_DIR": given.corpus and str(given.corpus),
         "INDEX_DIR": given.index and str(given.index),
         "WEB_DIR": str(given.web),
+        "PDFJS_DIR": str(given.pdfjs),
         "RATE_LIMIT": given.rate_limit,
         "RELOAD": given.reload,
     }

@@ -26,6 +26,9 @@ from qa.settings import (
     MAX_QUESTION,
 )
 
+# What GET /api/documents/{doc_id}/file answers with (qa.service.views.documents.FILE_TYPES).
+FILE_TYPES = ("application/pdf", "text/plain", "application/octet-stream")
+
 # At least one character that is neither white space nor a control character (those are stripped).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
 
@@ -200,6 +203,34 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json(ref(DocumentView), "The document."),
+                        **_errors(404, 414, 429, 500),
+                    },
+                }
+            },
+            "/api/documents/{doc_id}/file": {
+                "get": {
+                    "operationId": "getDocumentFile",
+                    "summary": "The document's original file, as it is in the corpus folder now",
+                    "description": "A PDF comes as application/pdf (the page's viewer draws it); "
+                    "every other type as an attachment: text/plain for .txt and .md, "
+                    "application/octet-stream for .html, .htm and .docx, so that no document is "
+                    "ever shown as a page of this origin.",
+                    "parameters": [
+                        {
+                            "name": "doc_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The file's bytes.",
+                            "content": {
+                                media: {"schema": {"type": "string", "format": "binary"}}
+                                for media in FILE_TYPES
+                            },
+                        },
                         **_errors(404, 414, 429, 500),
                     },
                 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import NotFound
 
 from qa.service import validation
@@ -29,6 +29,23 @@ def get_document(doc_id: str) -> Response:
     if document is None:
         raise NotFound(f"unknown document: {doc_id}")
     return jsonify(document)
+
+
+# The original file's type by its suffix. Only a PDF is shown by the browser itself (pdf.js reads
+# it); everything else, HTML above all, comes as plain text to save, never as a page of our origin.
+FILE_TYPES = {".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/plain"}
+DOWNLOADED = "application/octet-stream"
+
+
+@bp.get("/documents/<doc_id>/file")
+def get_document_file(doc_id: str) -> Response:
+    path = current_app.config["ENGINE"].source_file(doc_id)
+    if path is None:
+        raise NotFound(f"unknown document: {doc_id}")
+    mimetype = FILE_TYPES.get(path.suffix.lower(), DOWNLOADED)
+    # Text types get `charset=utf-8` from werkzeug; the corpus reads only UTF-8 text files.
+    attachment = mimetype != "application/pdf"
+    return send_file(path, mimetype=mimetype, as_attachment=attachment, download_name=path.name)
 
 
 @bp.get("/suggestions")
