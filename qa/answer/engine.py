@@ -149,6 +149,18 @@ class Engine:
         """The document as its ordered passages, or None for an unknown id."""
         return self.library.view(doc_id)
 
+    def collections(self) -> dict[str, list[str]]:
+        """Each collection (a top-level folder of the corpus) with its documents' ids."""
+        return self.library.collections
+
+    def in_collections(self, names: Sequence[str]) -> list[str]:
+        """The ids of the documents of these collections; KeyError for an unknown one."""
+        return self.library.in_collections(names)
+
+    def document_file(self, doc_id: str) -> str | None:
+        """The document's file, as a path in the corpus folder, or None for an unknown id."""
+        return self.library.get(doc_id).path if doc_id in self.library else None
+
     def suggestions(self, n: int = 4) -> list[str]:
         """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""
         return self._suggestions.first(n)
