@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from qa.service import validation
+from qa.service import auth, validation
 from qa.service.ratelimit import limit_client
 
 bp = Blueprint("ask", __name__, url_prefix="/api")
 bp.before_request(limit_client)
+bp.before_request(auth.require_read)
 
 
 @bp.post("/ask")
