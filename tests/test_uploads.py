@@ -378,6 +378,16 @@ def test_bad_collections_and_unknown_fields_are_refused(client, corpus, fields, 
     assert sorted(p.name for p in corpus.iterdir()) == ["bridges.txt", "harbour"]
 
 
+def test_a_collection_that_links_out_of_the_corpus_is_not_written_through(client, corpus, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (corpus / "linked").symlink_to(outside, target_is_directory=True)
+    response = upload(client, ("locks.txt", LOCKS.encode()), collection="linked")
+    assert response.status_code == 400
+    assert "not a folder of the corpus" in error(response)
+    assert list(outside.iterdir()) == []
+
+
 def test_no_file_part_is_refused(client):
     response = client.post(
         "/api/documents", data={"collection": "x"}, headers=AUTH, content_type="multipart/form-data"

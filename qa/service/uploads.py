@@ -99,6 +99,10 @@ def check_file(corpus: Path, folder: str, upload: FileStorage) -> Checked | Refu
     if reader_for(suffix) is None:
         shown = suffix or "no extension"
         return Refused(original, 415, f"{shown}: {UNSUPPORTED}")
+    target = corpus / folder
+    if target.is_symlink() or not target.resolve().is_relative_to(corpus.resolve()):
+        # A folder of the corpus that is a link elsewhere: files are never written through it.
+        return Refused(original, 400, f"collection {folder!r} is not a folder of the corpus")
     content = upload.read()
     existing = _same_bytes(corpus / folder, content, suffix.lower())
     name = existing or stored_name(original, content)
