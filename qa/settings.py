@@ -26,6 +26,11 @@ K_MIN, K_MAX, K_DEFAULT = 1, 20, 5
 # GET /api/documents pages through the document list (a large corpus holds many thousands).
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 1000, 100
 MAX_OFFSET = 10**9
+# Uploads (POST and PUT /api/documents): a multipart body may be this large unless QA_MAX_UPLOAD
+# says otherwise; a collection is one plain folder name; an uploaded file's name is kept to show.
+MAX_UPLOAD_DEFAULT = 32 * 1024 * 1024
+MAX_COLLECTION = 64
+MAX_FILE_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class Settings:
     # so is a Word file whose zip unpacks to more than this many bytes (a zip bomb).
     max_pages: int = 1000  # QA_MAX_PAGES
     max_unpacked: int = 256 * 1024 * 1024  # QA_MAX_UNPACKED_MB, in MB
+    # Writes (uploads, replacing and removing documents) need this bearer key; None: no writes.
+    api_key: str | None = None  # QA_API_KEY
+    # Reads of the API need this key (or the API key) when it is set; None: reads are open.
+    read_key: str | None = None  # QA_READ_KEY
+    max_upload: int = MAX_UPLOAD_DEFAULT  # QA_MAX_UPLOAD, in bytes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +75,9 @@ class Settings:
             timeout=int(given("QA_TIMEOUT") or cls.timeout),
             max_pages=int(given("QA_MAX_PAGES") or cls.max_pages),
             max_unpacked=int(given("QA_MAX_UNPACKED_MB") or 0) * 1024 * 1024 or cls.max_unpacked,
+            api_key=given("QA_API_KEY"),
+            read_key=given("QA_READ_KEY"),
+            max_upload=int(given("QA_MAX_UPLOAD") or cls.max_upload),
         )
 
 

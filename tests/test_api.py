@@ -184,6 +184,9 @@ def test_settings_come_from_the_environment():
             "QA_PDFJS": "/p",
             "QA_RATE_LIMIT": "5/second",
             "QA_RELOAD": "off",
+            "QA_API_KEY": "write-key",
+            "QA_READ_KEY": "read-key",
+            "QA_MAX_UPLOAD": "1000",
         }
     )
     assert settings == {
@@ -193,6 +196,9 @@ def test_settings_come_from_the_environment():
         "PDFJS_DIR": "/p",
         "RATE_LIMIT": "5/second",
         "RELOAD": "off",
+        "API_KEY": "write-key",
+        "READ_KEY": "read-key",
+        "MAX_UPLOAD": 1000,
     }
     defaults = settings_from_env({})
     assert defaults["CORPUS_DIR"] is None and defaults["INDEX_DIR"] is None
@@ -200,3 +206,5 @@ def test_settings_come_from_the_environment():
     assert defaults["PDFJS_DIR"].endswith("node_modules/pdfjs-dist")
     assert defaults["RATE_LIMIT"] == "60/minute"
     assert defaults["RELOAD"] == "1"
+    assert defaults["API_KEY"] is None and defaults["READ_KEY"] is None  # no writes, open reads
+    assert defaults["MAX_UPLOAD"] == 32 * 1024 * 1024

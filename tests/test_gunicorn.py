@@ -18,6 +18,7 @@ import signal
 import socket
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -302,3 +303,44 @@ def test_a_long_question_fits_a_get(served):
     # 1,000 characters at two UTF-8 bytes each: 6,000 bytes percent-encoded, under the limit.
     status, _, body = fetch(f"{served.base_url}/api/ask?q=" + "%C3%A9" * 1000)
     assert status == 200 and "answer" in body
+
+
+def test_an_upload_through_gunicorn_is_answered_by_every_worker(corpus, tmp_path):
+    """The worker that takes the upload answers from the new index at once; the other picks it up
+    within QA_RELOAD seconds, and a restart finds the same documents."""
+    env = {
+        "QA_CORPUS": str(corpus),
+        "QA_INDEX": str(tmp_path / "index"),
+        "QA_RATE_LIMIT": "off",
+        "QA_API_KEY": "gunicorn-key",
+        "QA_RELOAD": "0.2",
+    }
+    text = b"= Lighthouse =\n\nThe Wend lighthouse was lit in 1873 by the harbour board.\n"
+    body = (
+        b'--B0\r\nContent-Disposition: form-data; name="file"; filename="lighthouse.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n" + text + b"\r\n--B0--\r\n"
+    )
+    with serving.Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        server.wait_ready()
+        request = urllib.request.Request(
+            f"{server.base_url}/api/documents",
+            data=body,
+            headers={
+                "Content-Type": "multipart/form-data; boundary=B0",
+                "Authorization": "Bearer gunicorn-key",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 201
+            [added] = json.loads(response.read())["files"]
+        doc_id = added["document"]["id"]
+        question = {"question": "When was the lighthouse lit?", "documents": [doc_id]}
+        time.sleep(1.0)  # five reload intervals
+        for _ in range(20):  # on new connections, spread over both workers
+            status, _, answer = fetch(f"{server.base_url}/api/ask", question)
+            assert status == 200, answer
+            assert answer["citations"][0]["document"]["id"] == doc_id
+    with serving.Gunicorn(env, tmp_path / "gunicorn-2.log") as server:
+        assert server.wait_ready()["documents"] == 3
+        status, _, answer = fetch(f"{server.base_url}/api/ask", question)
+        assert status == 200 and answer["citations"][0]["document"]["id"] == doc_id

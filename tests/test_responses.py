@@ -122,6 +122,81 @@ def test_errors_validate(client, description, send, status, path, method):
     check(description, send(client), status, path, method)
 
 
+def test_document_writes_and_files_validate(tmp_path):
+    """Uploads, replacements, removals and their refusals, on an app with a key and a corpus of
+    its own, against the description that app serves."""
+    import io
+
+    from qa.answer.engine import Engine
+    from qa.service.app import create_app
+    from tests.documents import pdf_bytes
+
+    corpus = tmp_path / "corpus"
+    (corpus / "harbour").mkdir(parents=True)
+    (corpus / "harbour" / "quay.txt").write_text("= Quay =\n\nThe quay was built in 1910.\n")
+    (corpus / "bridge.txt").write_text("= Bridge =\n\nThe bridge was rebuilt in 1911.\n")
+    key = {"Authorization": "Bearer k-123"}
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENGINE": Engine.open(corpus, tmp_path / "index"),
+            "RATE_LIMIT": None,
+            "API_KEY": "k-123",
+            "MAX_UPLOAD": 100_000,
+        }
+    )
+    client = app.test_client()
+    served = client.get("/api/openapi.json").get_json()
+
+    def post(*files, headers=key, **fields):
+        data = {"file": [(io.BytesIO(b), name) for name, b in files], **fields}
+        return client.post(
+            "/api/documents", data=data, headers=headers, content_type="multipart/form-data"
+        )
+
+    mill = b"= Mill =\n\nThe mill was built in 1802.\n"
+    added = post(("mill.txt", mill), ("x.png", b"png"), ("r.pdf", pdf_bytes()), collection="c")
+    check(served, added, 201, "/api/documents", "post")
+    check(served, post(("mill.txt", mill), collection="c"), 200, "/api/documents", "post")
+    check(served, post(("x.png", b"png")), 415, "/api/documents", "post")
+    check(served, post(("e.txt", b"")), 400, "/api/documents", "post")
+    check(served, post(("big.txt", b"x" * 200_000)), 413, "/api/documents", "post")
+    check(served, post(("m.txt", mill), headers={}), 401, "/api/documents", "post")
+    doc_id = added.get_json()["files"][0]["document"]["id"]
+    one = "/api/documents/{doc_id}"
+    replacement = {"file": (io.BytesIO(b"= Mill =\n\nThe mill was built in 1803.\n"), "m.txt")}
+    replaced = client.put(
+        f"/api/documents/{doc_id}",
+        data=replacement,
+        headers=key,
+        content_type="multipart/form-data",
+    )
+    check(served, replaced, 200, one, "put")
+    new_id = replaced.get_json()["files"][0]["document"]["id"]
+    check(served, client.get(f"/api/documents/{new_id}"), 200, one)
+    check(served, client.delete(f"/api/documents/{new_id}", headers=key), 200, one, "delete")
+    check(served, client.delete("/api/documents/nope", headers=key), 404, one, "delete")
+    check(served, client.delete("/api/documents/bridge"), 401, one, "delete")
+    listed = client.get("/api/documents")
+    check(served, listed, 200, "/api/documents")
+    assert {d["collection"] for d in listed.get_json()["documents"]} == {None, "harbour", "c"}
+    asked = client.post("/api/ask", json={"question": "quay", "collections": ["harbour"]})
+    check(served, asked, 200, "/api/ask", "post")
+    file = client.get("/api/documents/bridge/file")
+    assert file.status_code == 200
+    declared = served["paths"]["/api/documents/{doc_id}/file"]["get"]["responses"]["200"]
+    assert file.mimetype in declared["content"]
+    check(served, client.get("/api/documents/nope/file"), 404, "/api/documents/{doc_id}/file")
+    forbidden = create_app({"TESTING": True, "ENGINE": app.config["ENGINE"], "RATE_LIMIT": None})
+    check(
+        served,
+        forbidden.test_client().delete("/api/documents/bridge", headers=key),
+        403,
+        one,
+        "delete",
+    )
+
+
 def test_every_declared_field_occurs_in_some_response(client, description):
     """No schema declares a field that no real response carries (every field is required)."""
     schemas = description["components"]["schemas"]
@@ -134,6 +209,13 @@ def test_every_declared_field_occurs_in_some_response(client, description):
 
 def _roots():
     from qa.answer.model import Answer, DocumentView
-    from qa.service.responses import DocumentPage, Error, Health, Ready, SuggestionList
+    from qa.service.responses import (
+        DocumentChanges,
+        DocumentPage,
+        Error,
+        Health,
+        Ready,
+        SuggestionList,
+    )
 
-    return Answer, DocumentView, DocumentPage, SuggestionList, Health, Ready, Error
+    return Answer, DocumentView, DocumentPage, DocumentChanges, SuggestionList, Health, Ready, Error

@@ -51,6 +51,25 @@ class Library:
             mask[self._rows[doc_id]] = True
         return mask
 
+    def collection(self, doc_id: str) -> str | None:
+        """The collection of a document: the corpus's top-level folder it is in, if any."""
+        return collection_of(self._documents[doc_id].path)
+
+    @cached_property
+    def collections(self) -> dict[str, list[str]]:
+        """Each collection's documents, in corpus order; collections sorted by name."""
+        found: dict[str, list[str]] = {}
+        for document in self.corpus.documents:
+            name = collection_of(document.path)
+            if name is not None:
+                found.setdefault(name, []).append(document.id)
+        return dict(sorted(found.items()))
+
+    def in_collections(self, names: Sequence[str]) -> list[str]:
+        """The documents of these collections, in corpus order; KeyError for an unknown one."""
+        wanted = {doc_id for name in names for doc_id in self.collections[name]}
+        return [d.id for d in self.corpus.documents if d.id in wanted]
+
     def at_row(self, row: int) -> Passage:
         return self._by_row[row]
 
@@ -80,7 +99,7 @@ class Library:
     @cached_property
     def _summaries(self) -> list[DocumentSummary]:
         return [
-            DocumentSummary(d.id, d.title, d.sections, len(d.passages))
+            DocumentSummary(d.id, d.title, d.sections, len(d.passages), collection_of(d.path))
             for d in self.corpus.documents
         ]
 
@@ -99,3 +118,9 @@ class Library:
             for p in document.passages
         ]
         return DocumentView(document.id, document.title, document.sections, passages)
+
+
+def collection_of(path: str) -> str | None:
+    """The collection of a corpus file, from its path in the corpus: its top-level folder."""
+    first, slash, _ = path.partition("/")
+    return first if slash else None

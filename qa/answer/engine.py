@@ -149,15 +149,26 @@ class Engine:
         """The document as its ordered passages, or None for an unknown id."""
         return self.library.view(doc_id)
 
+    def collections(self) -> dict[str, list[str]]:
+        """Each collection (a top-level folder of the corpus) with its documents' ids."""
+        return self.library.collections
+
+    def in_collections(self, names: Sequence[str]) -> list[str]:
+        """The ids of the documents of these collections; KeyError for an unknown one."""
+        return self.library.in_collections(names)
+
+    def document_file(self, doc_id: str) -> str | None:
+        """The document's file, as a path in the corpus folder, or None for an unknown id."""
+        return self.library.get(doc_id).path if doc_id in self.library else None
+
     def source_file(self, doc_id: str) -> Path | None:
         """The file a document was read from, or None for an unknown id (or a file now gone).
 
         The id is looked up, never made into a path: the path is the one the corpus walk found.
         """
-        if doc_id not in self.library:
-            return None
-        path = Path(self.corpus_dir, self.library.get(doc_id).path)
-        return path if path.is_file() else None
+        stored = self.document_file(doc_id)
+        path = Path(self.corpus_dir, stored) if stored is not None else None
+        return path if path is not None and path.is_file() else None
 
     def suggestions(self, n: int = 4) -> list[str]:
         """Questions drawn from the corpus itself (infobox fields, sections), for an empty chat."""

@@ -171,6 +171,10 @@ class DocumentSummary:
     title: str
     sections: list[str]
     passages: int = _at_least(0)
+    collection: str | None = field(
+        default=None,
+        metadata={"description": "The top-level folder of the corpus the document is in, if any."},
+    )
 
 
 @dataclass(frozen=True, slots=True)

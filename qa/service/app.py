@@ -53,6 +53,9 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "PDFJS_DIR": str(given.pdfjs),
         "RATE_LIMIT": given.rate_limit,
         "RELOAD": given.reload,
+        "API_KEY": given.api_key,
+        "READ_KEY": given.read_key,
+        "MAX_UPLOAD": given.max_upload,
     }
 
 
@@ -80,12 +83,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engine = app.config.get("ENGINE")
     if engine is None:
         engine = _open_engine(app.config)
-    _install(app, engine)
+    install(app, engine)
     app.logger.setLevel(logging.INFO)  # so that the log says when a new index is picked up
 
     app.before_request(_assign_request_id)
     if interval is not None:
-        app.before_request(reload.Reloader(engine, interval, partial(_install, app), app.logger))
+        reloader = reload.Reloader(engine, interval, partial(install, app), app.logger)
+        app.extensions["qa.service.reload"] = reloader
+        app.before_request(reloader)
     app.after_request(_add_response_headers)
     errors.register(app)
     for blueprint in BLUEPRINTS:
@@ -100,13 +105,18 @@ def _open_engine(config: Mapping[str, Any]) -> Engine:
         raise StartupError(str(exc)) from exc
 
 
-def _install(app: Flask, engine: Engine) -> None:
+def install(app: Flask, engine: Engine) -> None:
     """Answers from `engine` from now on, with the document ids and API description it has."""
     engine.warm()
     document_ids = frozenset(doc.id for doc in engine.documents())
     app.extensions["qa.document_ids"] = document_ids
-    app.extensions["qa.service.openapi"] = openapi.spec(document_ids)
+    app.extensions["qa.service.openapi"] = openapi.spec(
+        document_ids, engine.collections(), read_key=bool(app.config.get("READ_KEY"))
+    )
     app.config["ENGINE"] = engine
+    reloader = app.extensions.get("qa.service.reload")
+    if reloader is not None:  # a version this process made itself is not loaded again
+        reloader.seen = engine.version_dir
 
 
 def _assign_request_id() -> None:
@@ -115,6 +125,8 @@ def _assign_request_id() -> None:
 
 
 def _add_response_headers(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        # A view may set a stricter policy of its own (a document's file is sandboxed).
+        response.headers.setdefault(name, value)
     response.headers["X-Request-ID"] = g.request_id
     return response

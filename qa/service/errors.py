@@ -48,7 +48,7 @@ def _http_error(exc: HTTPException) -> Response:
     # Werkzeug's stock texts are written for HTML pages; these say what was refused instead.
     if message == type(exc).description and status in STOCK_MESSAGES:
         message = STOCK_MESSAGES[status].format(
-            method=request.method, path=request.path, limit=current_app.config["MAX_CONTENT_LENGTH"]
+            method=request.method, path=request.path, limit=request.max_content_length
         )
     # Keeps Allow (405) and Retry-After (429); the body is ours, so its HTML Content-Type is not.
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]

@@ -11,8 +11,18 @@ from typing import Any
 
 import qa
 from qa.answer.model import Answer, DocumentView
-from qa.service.responses import DocumentPage, Error, Health, Ready, SuggestionList
+from qa.ingest.readers import READERS
+from qa.service.responses import (
+    DocumentChanges,
+    DocumentPage,
+    Error,
+    Health,
+    Ready,
+    SuggestionList,
+)
 from qa.service.schema import components, ref
+from qa.service.uploads import CONTENT_TYPES
+from qa.service.validation import COLLECTION
 from qa.settings import (
     K_DEFAULT,
     K_MAX,
@@ -21,13 +31,11 @@ from qa.settings import (
     LIMIT_MAX,
     LIMIT_MIN,
     MAX_BODY_BYTES,
+    MAX_COLLECTION,
     MAX_HISTORY,
     MAX_OFFSET,
     MAX_QUESTION,
 )
-
-# What GET /api/documents/{doc_id}/file answers with (qa.service.views.documents.FILE_TYPES).
-FILE_TYPES = ("application/pdf", "text/plain", "application/octet-stream")
 
 # At least one character that is neither white space nor a control character (those are stripped).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
@@ -47,15 +55,24 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 ERROR_RESPONSES = {
-    400: "The body or a parameter is invalid; the message names the field.",
+    400: "The body or a parameter is invalid; the message names the field (for files: why each "
+    "was refused).",
+    401: "The Authorization header is missing or holds another key (see WWW-Authenticate).",
+    403: "Writes are disabled: no QA_API_KEY is configured; the message says how to enable them.",
     404: "No such document.",
-    413: f"The body is over {MAX_BODY_BYTES // 1024} KB.",
+    409: "Refused: the change would leave the corpus with no usable document.",
+    413: f"The body is over {MAX_BODY_BYTES // 1024} KB (an upload's: over QA_MAX_UPLOAD).",
     414: "The request line is over 8,190 bytes, gunicorn's limit: a question of 1,000 characters "
     "fits only where few are outside ASCII; POST longer ones.",
-    415: "The body is not sent as application/json.",
+    415: "The body is not sent as application/json (multipart/form-data for files), or no file "
+    f"is of a supported type ({' '.join(READERS)}).",
     429: "The client is over its rate limit; retry after Retry-After seconds.",
     500: "Internal error; the trace is logged under the response's X-Request-ID.",
+    503: "Another process is writing the index, or it cannot be saved now; nothing was changed.",
 }
+BEARER = "bearerAuth"
+WRITE_SECURITY = [{BEARER: []}]
+WWW_AUTHENTICATE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
 
 RETRY_AFTER = {
     "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}},
@@ -88,9 +105,53 @@ def _anchor(ids: list[str]) -> dict[str, Any]:
     )
 
 
-def spec(document_ids: Iterable[str]) -> dict[str, Any]:
-    """The OpenAPI document for a service whose corpus holds these documents."""
+def _doc_id() -> dict[str, Any]:
+    return {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _files_body(many: bool) -> dict[str, Any]:
+    """A multipart body of files (parts named `file`), with a collection for new ones."""
+    binary = {"type": "string", "format": "binary"}
+    properties: dict[str, Any] = {
+        "file": {"type": "array", "minItems": 1, "items": binary} if many else binary
+    }
+    if many:
+        properties["collection"] = {
+            "type": "string",
+            "pattern": f"^{COLLECTION.pattern}$",
+            "maxLength": MAX_COLLECTION,
+            "description": "The collection (a top-level folder of the corpus) the files go to; "
+            "without it, `uploads`.",
+        }
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": _object(properties, additionalProperties=False) | {"required": ["file"]},
+                "encoding": {"file": {"contentType": "application/octet-stream"}},
+            }
+        },
+    }
+
+
+def spec(
+    document_ids: Iterable[str],
+    collections: Iterable[str] = (),
+    read_key: bool = False,
+) -> dict[str, Any]:
+    """The OpenAPI document for a service whose corpus holds these documents and collections;
+    with `read_key`, reads need the bearer key too."""
     ids = sorted(document_ids)
+    names = sorted(collections)
+    scope: dict[str, Any] = {}
+    if names:
+        scope["collections"] = {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": names},
+            "description": "Search only the documents of these collections (with `documents`: "
+            "those of them in these collections).",
+        }
     ask_request = _object(
         {
             "question": _question("Control characters are removed, line breaks become spaces."),
@@ -102,6 +163,7 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
             },
             "k": {**_k(), "description": "How many citations at most."},
             "documents": {**_document_ids(ids), "description": "Search only these documents."},
+            **scope,
             "anchor": {
                 **_anchor(ids),
                 "description": "The `anchor` of the answer a follow-up such as "
@@ -112,7 +174,11 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
     )
     ask_request["required"] = ["question"]
     answer = _json(ref(Answer), "The answer with its cited passages.")
-    return {
+    reads = {"security": WRITE_SECURITY} if read_key else {}
+    read_errors = (401,) if read_key else ()
+    changed = _json(ref(DocumentChanges), "What became of each file, and the index answering.")
+    write_errors = _errors(400, 401, 403, 404, 409, 413, 415, 429, 500, 503)
+    description = {
         "openapi": "3.1.0",
         "info": {
             "title": "qa",
@@ -148,6 +214,19 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                             "style": "form",
                             "explode": True,
                         },
+                        *(
+                            [
+                                {
+                                    "name": "collections",
+                                    "in": "query",
+                                    "schema": scope["collections"],
+                                    "style": "form",
+                                    "explode": True,
+                                }
+                            ]
+                            if scope
+                            else []
+                        ),
                     ],
                     "responses": {"200": answer, **_errors(400, 414, 429, 500)},
                 },
@@ -187,7 +266,21 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                         "200": _json(ref(DocumentPage), "A page of the matching documents."),
                         **_errors(400, 414, 429, 500),
                     },
-                }
+                },
+                "post": {
+                    "operationId": "addDocuments",
+                    "summary": "Add files as documents, answerable when the call returns",
+                    "description": "Each file is refused or taken on its own. 201 when a file "
+                    "was added, 200 when every file taken was already a document; when none is "
+                    "taken, the error of their refusals. Each write rebuilds the index.",
+                    "security": WRITE_SECURITY,
+                    "requestBody": _files_body(many=True),
+                    "responses": {
+                        "200": changed,
+                        "201": changed,
+                        **_errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
+                    },
+                },
             },
             "/api/documents/{doc_id}": {
                 "get": {
@@ -205,7 +298,25 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                         "200": _json(ref(DocumentView), "The document."),
                         **_errors(404, 414, 429, 500),
                     },
-                }
+                },
+                "put": {
+                    "operationId": "replaceDocument",
+                    "summary": "Replace a document's file; the answer gives the new id",
+                    "security": WRITE_SECURITY,
+                    "parameters": [_doc_id()],
+                    "requestBody": _files_body(many=False),
+                    "responses": {"200": changed, **write_errors},
+                },
+                "delete": {
+                    "operationId": "removeDocument",
+                    "summary": "Remove a document and its file",
+                    "security": WRITE_SECURITY,
+                    "parameters": [_doc_id()],
+                    "responses": {
+                        "200": changed,
+                        **_errors(401, 403, 404, 409, 429, 500, 503),
+                    },
+                },
             },
             "/api/documents/{doc_id}/file": {
                 "get": {
@@ -215,20 +326,13 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
                     "every other type as an attachment: text/plain for .txt and .md, "
                     "application/octet-stream for .html, .htm and .docx, so that no document is "
                     "ever shown as a page of this origin.",
-                    "parameters": [
-                        {
-                            "name": "doc_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [_doc_id()],
                     "responses": {
                         "200": {
                             "description": "The file's bytes.",
                             "content": {
                                 media: {"schema": {"type": "string", "format": "binary"}}
-                                for media in FILE_TYPES
+                                for media in sorted(set(CONTENT_TYPES.values()))
                             },
                         },
                         **_errors(404, 414, 429, 500),
@@ -268,12 +372,36 @@ def spec(document_ids: Iterable[str]) -> dict[str, Any]:
         },
         "components": {
             "schemas": components(
-                Answer, DocumentView, DocumentPage, SuggestionList, Health, Ready, Error
+                Answer,
+                DocumentView,
+                DocumentPage,
+                DocumentChanges,
+                SuggestionList,
+                Health,
+                Ready,
+                Error,
             ),
             "responses": {
                 f"E{status}": _json(ref(Error), description)
                 for status, description in ERROR_RESPONSES.items()
             }
-            | {"E429": {**_json(ref(Error), ERROR_RESPONSES[429]), "headers": RETRY_AFTER}},
+            | {"E429": {**_json(ref(Error), ERROR_RESPONSES[429]), "headers": RETRY_AFTER}}
+            | {"E401": {**_json(ref(Error), ERROR_RESPONSES[401]), "headers": WWW_AUTHENTICATE}},
+            "securitySchemes": {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Writes need QA_API_KEY; reads need QA_READ_KEY (or the API "
+                    "key) when it is set.",
+                }
+            },
         },
     }
+    if read_key:
+        for path, operations in description["paths"].items():
+            if path.startswith("/api/") and path != "/api/openapi.json":
+                for operation in operations.values():
+                    if "security" not in operation:
+                        operation.update(reads)
+                        operation["responses"].update(_errors(*read_errors))
+    return description

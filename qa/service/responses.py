@@ -11,14 +11,18 @@ from qa.settings import LIMIT_MIN
 # Stable codes for the statuses clients handle (Werkzeug's names change with the RFCs).
 CODES = {
     400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     414: "uri_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
     431: "header_fields_too_large",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -45,6 +49,39 @@ class DocumentPage:
     offset: int = field(metadata={"minimum": 0})
     limit: int = field(metadata={"minimum": LIMIT_MIN})
     next_offset: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of one file of an upload, a replacement or a removal."""
+
+    file: str = field(metadata={"description": "The file's name as the client sent it."})
+    outcome: Literal["added", "exists", "replaced", "removed", "refused"] = field(
+        metadata={
+            "description": "added: a new document; exists: the same bytes are already a document "
+            "(its id is given); replaced: the new document in place of `removed`; removed: the "
+            "document is gone; refused: see `error`, nothing was changed for this file."
+        }
+    )
+    document: DocumentSummary | None = field(
+        metadata={"description": "The document the file is now (the one removed, for removed)."}
+    )
+    stored: str | None = field(
+        metadata={"description": "Where the file is kept, as a path in the corpus folder."}
+    )
+    removed: str | None = field(
+        metadata={"description": "The id of the document this call took out of the index."}
+    )
+    error: ErrorDetail | None = field(metadata={"description": "Why the file was refused."})
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChanges:
+    """Each file's outcome, in the order sent, and the index version that answers with them."""
+
+    files: list[FileOutcome]
+    index: str
+    took_ms: float = field(metadata={"minimum": 0})
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,17 @@ from qa.settings import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
     LIMIT_MIN,
+    MAX_COLLECTION,
+    MAX_FILE_NAME,
     MAX_HISTORY,
     MAX_OFFSET,
     MAX_QUESTION,
 )
 
-FIELDS = ("question", "history", "k", "documents", "anchor")
+FIELDS = ("question", "history", "k", "documents", "collections", "anchor")
 ANCHOR_FIELDS = ("document", "first", "last")
+# One folder name: no separator, not hidden, not "." or "..".
+COLLECTION = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_COLLECTION - 1}}}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class AskRequest:
     history: tuple[str, ...] = ()
     k: int = K_DEFAULT
     documents: tuple[str, ...] | None = None
+    collections: tuple[str, ...] | None = None
     anchor: Anchor | None = None
 
 
@@ -54,7 +59,9 @@ def parse_json_body(body: bytes) -> Any:
         raise BadRequest("body: not valid JSON") from None
 
 
-def ask_body(data: Any, known_documents: Collection[str]) -> AskRequest:
+def ask_body(
+    data: Any, known_documents: Collection[str], known_collections: Collection[str] = ()
+) -> AskRequest:
     """Validates a decoded POST body; an optional field left out takes its default."""
     if not isinstance(data, Mapping):
         raise BadRequest("body: must be a JSON object")
@@ -69,18 +76,26 @@ def ask_body(data: Any, known_documents: Collection[str]) -> AskRequest:
         fields["k"] = _integer(data["k"], "k", K_MIN, K_MAX)
     if "documents" in data:
         fields["documents"] = _documents(data["documents"], known_documents)
+    if "collections" in data:
+        fields["collections"] = _collections(data["collections"], known_collections)
     if "anchor" in data:
         fields["anchor"] = _anchor(data["anchor"], known_documents)
     return AskRequest(**fields)
 
 
-def ask_query(args: MultiDict[str, str], known_documents: Collection[str]) -> AskRequest:
-    """Validates the query string of GET /api/ask: q, k and repeated documents."""
+def ask_query(
+    args: MultiDict[str, str],
+    known_documents: Collection[str],
+    known_collections: Collection[str] = (),
+) -> AskRequest:
+    """Validates the query string of GET /api/ask: q, k, repeated documents and collections."""
     fields: dict[str, Any] = {"question": _question(_required(args, "q"), "q")}
     if "k" in args:
         fields["k"] = _query_integer(args, "k", K_MIN, K_MAX)
     if "documents" in args:
         fields["documents"] = _documents(args.getlist("documents"), known_documents)
+    if "collections" in args:
+        fields["collections"] = _collections(args.getlist("collections"), known_collections)
     return AskRequest(**fields)
 
 
@@ -168,6 +183,42 @@ def _documents(value: Any, known: Collection[str]) -> tuple[str, ...]:
         if doc_id not in known:
             raise BadRequest(f"documents[{i}]: unknown document {doc_id!r}")
     return tuple(value)
+
+
+def _collections(value: Any, known: Collection[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise BadRequest("collections: must be a non-empty array of collection names")
+    for i, name in enumerate(value):
+        if not isinstance(name, str):
+            raise BadRequest(f"collections[{i}]: must be a string")
+        if name not in known:
+            raise BadRequest(f"collections[{i}]: unknown collection {name!r}")
+    return tuple(value)
+
+
+def collection_name(value: str | None) -> str | None:
+    """The collection an upload goes to, checked to be one plain folder name; None if not given."""
+    if value is None or value == "":
+        return None
+    if not COLLECTION.fullmatch(value):
+        raise BadRequest(
+            f"collection: must be 1 to {MAX_COLLECTION} letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (one folder name, no path)"
+        )
+    return value
+
+
+def file_name(value: str | None, field: str = "file") -> str:
+    """An uploaded file's own name, refused when it has path parts or control characters."""
+    if not value:
+        raise BadRequest(f"{field}: the part has no file name")
+    if len(value) > MAX_FILE_NAME:
+        raise BadRequest(f"{field}: file name over {MAX_FILE_NAME} characters")
+    if "/" in value or "\\" in value or value in (".", ".."):
+        raise BadRequest(f"{field}: file name {value!r} has path parts; send the name alone")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in value):
+        raise BadRequest(f"{field}: file name {value!r} has control characters")
+    return value
 
 
 def _anchor(value: Any, known: Collection[str]) -> Anchor:

@@ -56,7 +56,10 @@ def tokens(text: str) -> list[str]:
         folded = INNER_APOSTROPHE.sub("", folded)
     if folded.isascii() and not FIGURE.search(folded):
         return folded.encode().translate(ONLY_WORDS).decode().split()
-    folded = folded.lower()
+    if text.isascii():
+        # Only ASCII is still unfolded here; lower() after fold() would undo a case folding
+        # that is not to lower case (Cherokee's small letters fold to capitals).
+        folded = folded.lower()
     found = TOKENIZER.findall(folded)
     return [t.replace(",", "") for t in found] if DIGIT_COMMA.search(folded) else found
 
