@@ -226,6 +226,9 @@ export function closeViewer() {
 
 export const isViewerOpen = () => !els.viewer.hidden;
 
+/** The document the viewer shows, if one is loaded: { id, title }. */
+export const shownDocument = () => (shownId && !els.viewer.hidden ? { id: shownId, title: els.title.textContent } : null);
+
 export function initViewer(options = {}) {
   onClose = options.onClose ?? onClose;
   els.viewer = document.getElementById("viewer");
