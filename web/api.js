@@ -24,6 +24,8 @@ export function setKey(key) {
 // Reads send the key only once the server has asked for one (a 401 on a read).
 let readsNeedKey = false;
 const auth = (write) => (getKey() && (write || readsNeedKey) ? { Authorization: `Bearer ${getKey()}` } : {});
+/** The headers a read sends (pdf.js fetches a PDF's file itself). */
+export const readHeaders = () => auth(false);
 
 export class ApiError extends Error {
   /** kind: "network", "timeout", "rate-limit", "server", "client". */
@@ -80,8 +82,8 @@ async function readError(response, write) {
   return errorFor(response.status, body, retryHint(response));
 }
 
-/** Fetches JSON, raising ApiError on network failure, timeout or a non-2xx status. */
-export async function request(path, { method = "GET", body, signal } = {}) {
+/** Fetches JSON, raising ApiError on network failure, timeout or a non-2xx status; `write` sends the key. */
+export async function request(path, { method = "GET", body, signal, write = false } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException("timeout", "TimeoutError")), TIMEOUT_MS);
   signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
@@ -92,7 +94,7 @@ export async function request(path, { method = "GET", body, signal } = {}) {
       headers: {
         Accept: "application/json",
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...auth(method !== "GET"),
+        ...auth(write),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
@@ -105,7 +107,7 @@ export async function request(path, { method = "GET", body, signal } = {}) {
   } finally {
     clearTimeout(timer);
   }
-  if (!response.ok) throw await readError(response, method !== "GET");
+  if (!response.ok) throw await readError(response, write);
   try {
     return await response.json();
   } catch {
@@ -130,7 +132,7 @@ export const getDocument = (id) => request(`/api/documents/${encodeURIComponent(
 
 export const getSuggestions = () => request("/api/suggestions").then((data) => data.suggestions ?? []);
 
-export const removeDocument = (id) => request(`/api/documents/${encodeURIComponent(id)}`, { method: "DELETE" });
+export const removeDocument = (id) => request(`/api/documents/${encodeURIComponent(id)}`, { method: "DELETE", write: true });
 
 /** Uploads one file with XMLHttpRequest (for its progress events); resolves to its result. */
 export function uploadFile(file, collection, onProgress) {
