@@ -20,11 +20,10 @@ export function openSettings() {
 }
 
 function saveSettings() {
-  const had = getKey();
   setKey($("key").value.trim());
   showKeyed();
   hooks.announce(getKey() ? "Key saved for this session." : "Key removed.");
-  if (getKey() !== had) hooks.refresh();
+  hooks.refresh();
 }
 
 const OUTCOMES = {
