@@ -10,7 +10,17 @@ import pytest
 
 from qa.answer.engine import Engine
 from qa.settings import DEFAULT_PDFJS
-from tests.browser_helpers import ask, expect, last_answer, make_app, open_page, serve, shot
+from tests.browser_helpers import (
+    PHONE,
+    ask,
+    box_of,
+    expect,
+    last_answer,
+    make_app,
+    open_page,
+    serve,
+    shot,
+)
 from tests.helpers import DEFAULT_CORPUS
 from tests.test_browser_pdf import CITED, QUESTION, lighthouse_pdf, under_marks
 
@@ -188,4 +198,16 @@ def test_a_server_that_needs_a_read_key_asks_for_it(browser, tmp_path):
         last_answer(page).locator(".marker[data-cite='1']").first.click()
         expect(page.locator("#viewer .pdf-at")).to_have_text("Page 2 of 3", timeout=15000)
         expect(page.locator("#viewer .pdf-mark").first).to_be_visible(timeout=15000)
+        context.close()
+
+
+def test_on_a_phone_the_top_bar_holds_add_documents_and_settings(browser, app):
+    with serve(app) as (url, _server):
+        context, page, watch = open_page(browser, url, viewport=PHONE)
+        page.evaluate(f"sessionStorage.setItem('qa.key', '{KEY}')")
+        page.reload()
+        for name in ("Add documents", "Settings"):
+            box = box_of(page.get_by_role("button", name=name))
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], name
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         context.close()
