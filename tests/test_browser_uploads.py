@@ -174,6 +174,22 @@ def test_a_wrong_key_is_said_in_words_and_all_is_reached_by_keyboard(browser, ap
             [{"name": "mill2.txt", "mimeType": "text/plain", "buffer": MILL.encode()}]
         )
         expect(page.locator(".upload")).to_contain_text("Not added: The server did not accept")
+        # A dropped file goes the same way.
+        page.evaluate(
+            """() => {
+                const data = new DataTransfer();
+                data.items.add(new File(["= Dropped =\\n\\nA dropped note.\\n"], "dropped.txt"));
+                const drop = document.getElementById("drop");
+                for (const type of ["dragover", "drop"]) {
+                    const event = { dataTransfer: data, cancelable: true };
+                    drop.dispatchEvent(new DragEvent(type, event));
+                }
+            }"""
+        )
+        expect(page.locator(".upload")).to_have_count(2)
+        dropped = page.locator(".upload").nth(1)
+        expect(dropped).to_contain_text("dropped.txt")
+        expect(dropped).to_contain_text("Not added: The server did not accept")
         page.keyboard.press("Escape")
         expect(page.get_by_role("dialog", name="Add documents")).to_be_hidden()
         expect(add).to_be_focused()
