@@ -210,6 +210,7 @@ def test_a_server_that_needs_a_read_key_asks_for_it(browser, tmp_path):
         dialog.get_by_label("Key").fill("reader")
         dialog.get_by_role("button", name="Save").click()
         expect(page.locator("#doc-status")).to_have_text("3 documents loaded")
+        expect(page.locator("#notice")).to_be_hidden()
         ask(page, QUESTION)
         last_answer(page).locator(".marker[data-cite='1']").first.click()
         expect(page.locator("#viewer .pdf-at")).to_have_text("Page 2 of 3", timeout=15000)

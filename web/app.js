@@ -19,6 +19,7 @@ const HISTORY_LIMIT = 8;
 const COLLECTION = "collection:"; // a "Search in" value naming a collection, not a document
 // A large corpus lists only its first documents; questions still search them all.
 const LISTED_DOCUMENTS = 200;
+const NEEDS_KEY = "This server needs a key to read its documents. Enter it in Settings.";
 const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 const $ = (id) => document.getElementById(id);
@@ -324,10 +325,11 @@ async function loadDocuments() {
     const more = total - documents.length;
     if (more > 0) els.library.append(h("li", { class: "muted" }, `and ${more.toLocaleString("en-US")} more`));
     fillScope(documents);
+    if (els.noticeText.textContent === NEEDS_KEY) hideNotice();
     renderConversation(); // scope labels now have titles
   } catch (error) {
     if (error.status === 401) {
-      showNotice("This server needs a key to read its documents. Enter it in Settings.");
+      showNotice(NEEDS_KEY);
       openSettings();
     }
     els.docStatus.textContent = "Documents unavailable";
