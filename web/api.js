@@ -1,6 +1,31 @@
 // The HTTP API, with every failure turned into an ApiError that carries a message fit for people.
 
 const TIMEOUT_MS = 20000;
+const KEY = "qa.key";
+
+/** The key entered in the settings, kept for this tab's session only. */
+export function getKey() {
+  try {
+    return sessionStorage.getItem(KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+export function setKey(key) {
+  try {
+    if (key) sessionStorage.setItem(KEY, key);
+    else sessionStorage.removeItem(KEY);
+  } catch {
+    /* storage disabled: the key is not kept */
+  }
+}
+
+// Reads send the key only once the server has asked for one (a 401 on a read).
+let readsNeedKey = false;
+const auth = (write) => (getKey() && (write || readsNeedKey) ? { Authorization: `Bearer ${getKey()}` } : {});
+/** The headers a read sends (pdf.js fetches a PDF's file itself). */
+export const readHeaders = () => auth(false);
 
 export class ApiError extends Error {
   /** kind: "network", "timeout", "rate-limit", "server", "client". */
@@ -19,6 +44,8 @@ const FRIENDLY = {
   400: "The server could not read that question.",
   404: "The server could not find what was asked for.",
   413: "That question is too long. Please shorten it.",
+  401: "The server did not accept the key. Enter the right one in Settings (the gear button).",
+  403: "This server does not accept changes to its documents.",
   415: "The server did not accept the request format.",
   429: "Too many questions in a short time. Wait a moment, then try again.",
   500: "Something went wrong on the server while answering. Please try again in a moment.",
@@ -32,25 +59,31 @@ function retryHint(response) {
   return minutes < 90 ? ` You can ask again in about ${minutes} minutes.` : " You can ask again later.";
 }
 
-async function readError(response) {
-  let detail = null;
-  try {
-    detail = (await response.json())?.error ?? null;
-  } catch {
-    detail = null;
-  }
-  const status = response.status;
+/** The error for a failed answer: `body` its parsed JSON (or null), `retry` a Retry-After hint. */
+export function errorFor(status, body, retry = "") {
+  const detail = body?.error ?? null;
   const code = typeof detail?.code === "string" ? detail.code : "";
-  if (status === 429) {
-    return new ApiError("rate-limit", FRIENDLY[429] + retryHint(response), status, code);
-  }
+  if (status === 0) return new ApiError("network", FRIENDLY.network);
+  if (status === 429) return new ApiError("rate-limit", FRIENDLY[429] + retry, status, code);
   if (status >= 500) return new ApiError("server", FRIENDLY[500], status, code);
   const message = typeof detail?.message === "string" && detail.message ? detail.message : "";
-  return new ApiError("client", message || FRIENDLY[status] || FRIENDLY[400], status, code);
+  const text = status === 401 ? FRIENDLY[401] : message || FRIENDLY[status] || FRIENDLY[400];
+  return new ApiError("client", text, status, code);
 }
 
-/** Fetches JSON, raising ApiError on network failure, timeout or a non-2xx status. */
-export async function request(path, { method = "GET", body, signal } = {}) {
+async function readError(response, write) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (response.status === 401 && !write) readsNeedKey = true;
+  return errorFor(response.status, body, retryHint(response));
+}
+
+/** Fetches JSON, raising ApiError on network failure, timeout or a non-2xx status; `write` sends the key. */
+export async function request(path, { method = "GET", body, signal, write = false } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException("timeout", "TimeoutError")), TIMEOUT_MS);
   signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
@@ -58,7 +91,11 @@ export async function request(path, { method = "GET", body, signal } = {}) {
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
+      headers: {
+        Accept: "application/json",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...auth(write),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
       cache: "no-store",
@@ -70,7 +107,7 @@ export async function request(path, { method = "GET", body, signal } = {}) {
   } finally {
     clearTimeout(timer);
   }
-  if (!response.ok) throw await readError(response);
+  if (!response.ok) throw await readError(response, write);
   try {
     return await response.json();
   } catch {
@@ -78,10 +115,11 @@ export async function request(path, { method = "GET", body, signal } = {}) {
   }
 }
 
-export function ask({ question, history = [], anchor = null, documents = null, k, signal }) {
+export function ask({ question, history = [], anchor = null, documents = null, collections = null, k, signal }) {
   const body = { question, history };
   if (anchor) body.anchor = anchor;
   if (documents?.length) body.documents = documents;
+  if (collections?.length) body.collections = collections;
   if (k) body.k = k;
   return request("/api/ask", { method: "POST", body, signal });
 }
@@ -93,3 +131,31 @@ export const listDocuments = (limit) =>
 export const getDocument = (id) => request(`/api/documents/${encodeURIComponent(id)}`);
 
 export const getSuggestions = () => request("/api/suggestions").then((data) => data.suggestions ?? []);
+
+export const removeDocument = (id) => request(`/api/documents/${encodeURIComponent(id)}`, { method: "DELETE", write: true });
+
+/** Uploads one file with XMLHttpRequest (for its progress events); resolves to its result. */
+export function uploadFile(file, collection, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const form = new FormData();
+    form.append("file", file, file.name);
+    if (collection) form.append("collection", collection);
+    xhr.open("POST", "/api/documents");
+    xhr.setRequestHeader("Accept", "application/json");
+    for (const [name, value] of Object.entries(auth(true))) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onerror = () => reject(errorFor(0, null));
+    xhr.onload = () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && body?.files?.[0]) resolve(body.files[0]);
+      else reject(errorFor(xhr.status >= 200 && xhr.status < 300 ? 500 : xhr.status, body));
+    };
+    xhr.send(form);
+  });
+}

@@ -1,7 +1,7 @@
 // The chat page: wires the composer, the conversation, suggestions and the source viewer.
 
 import { ask, getSuggestions, listDocuments } from "./api.js";
-import { clear, h } from "./dom.js";
+import { append, clear, h } from "./dom.js";
 import {
   announcement,
   answerMessage,
@@ -12,11 +12,14 @@ import {
   turnElement,
 } from "./render.js";
 import * as store from "./store.js";
+import { initManage, openSettings, setCollections } from "./manage.js";
 import { closeViewer, initViewer, isViewerOpen, openSource } from "./viewer.js";
 
 const HISTORY_LIMIT = 8;
+const COLLECTION = "collection:"; // a "Search in" value naming a collection, not a document
 // A large corpus lists only its first documents; questions still search them all.
 const LISTED_DOCUMENTS = 200;
+const NEEDS_KEY = "This server needs a key to read its documents. Enter it in Settings.";
 const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 const $ = (id) => document.getElementById(id);
@@ -144,7 +147,8 @@ async function submit(asked = null) {
   const turn = {
     id: newId(),
     question,
-    documents: state.scope ? [state.scope] : null,
+    documents: state.scope && !state.scope.startsWith(COLLECTION) ? [state.scope] : null,
+    collections: state.scope.startsWith(COLLECTION) ? [state.scope.slice(COLLECTION.length)] : null,
     response: null,
   };
   const history = state.turns.map((t) => t.question).slice(-HISTORY_LIMIT);
@@ -163,7 +167,7 @@ async function submit(asked = null) {
   try {
     // A "Tell me more" goes on from where the last answer stands in its document.
     const anchor = state.turns.at(-1)?.response?.anchor ?? null;
-    const response = await ask({ question, history, anchor, documents: turn.documents, signal: controller.signal });
+    const response = await ask({ question, history, anchor, documents: turn.documents, collections: turn.collections, signal: controller.signal });
     if (state.pending?.turn !== turn) return; // a new chat was started meanwhile
     turn.response = normalize(response);
     state.turns.push(turn);
@@ -320,14 +324,39 @@ async function loadDocuments() {
     clear(els.library).append(...documents.map(libraryItem));
     const more = total - documents.length;
     if (more > 0) els.library.append(h("li", { class: "muted" }, `and ${more.toLocaleString("en-US")} more`));
-    for (const doc of documents) els.scope.append(h("option", { value: doc.id }, doc.title));
-    els.scope.value = state.titles.has(state.scope) ? state.scope : "";
-    state.scope = els.scope.value;
+    fillScope(documents);
+    if (els.noticeText.textContent === NEEDS_KEY) hideNotice();
     renderConversation(); // scope labels now have titles
-  } catch {
+  } catch (error) {
+    if (error.status === 401) {
+      showNotice(NEEDS_KEY);
+      openSettings();
+    }
     els.docStatus.textContent = "Documents unavailable";
     clear(els.library).append(h("li", { class: "muted" }, "The document list could not be loaded."));
   }
+}
+
+/** "Search in": all documents, those in no collection, then each collection and its documents. */
+function fillScope(documents) {
+  const groups = new Map();
+  for (const doc of documents) {
+    if (!groups.has(doc.collection ?? "")) groups.set(doc.collection ?? "", []);
+    groups.get(doc.collection ?? "").push(h("option", { value: doc.id }, doc.title));
+  }
+  const names = [...groups.keys()].filter(Boolean).sort();
+  append(clear(els.scope), [
+    h("option", { value: "" }, "All documents"),
+    groups.get("") ?? [],
+    names.map((name) =>
+      h("optgroup", { label: `Collection “${name}”` },
+        h("option", { value: COLLECTION + name }, `All of “${name}”`), groups.get(name)),
+    ),
+  ]);
+  setCollections(names);
+  const known = [...els.scope.options].some((option) => option.value === state.scope);
+  els.scope.value = known ? state.scope : "";
+  state.scope = els.scope.value;
 }
 
 async function loadSuggestions() {
@@ -357,7 +386,7 @@ function onQuestionKey(event) {
 }
 
 function onGlobalKey(event) {
-  if (event.key === "Escape" && isViewerOpen()) {
+  if (event.key === "Escape" && isViewerOpen() && !document.querySelector("dialog[open]")) {
     event.preventDefault();
     closeViewer();
   }
@@ -408,6 +437,7 @@ function init() {
   els.docStatus = $("doc-status");
   els.sendLabel = els.send.querySelector(".send-label");
   initViewer({ onClose: () => markActive(null) });
+  initManage({ refresh: loadDocuments, notice: showNotice, announce });
   const saved = store.load();
   state.turns = saved.turns.map((turn) => ({ ...turn, response: normalize(turn.response) }));
   state.scope = saved.scope;

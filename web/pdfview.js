@@ -29,10 +29,11 @@ function pdfjs() {
 }
 
 /** Opens the PDF at `url`; pdf.js fetches it and its fonts' data from our origin. */
-export async function openPdf(url) {
+export async function openPdf(url, httpHeaders = {}) {
   const lib = await pdfjs();
   return lib.getDocument({
     url,
+    httpHeaders,
     isEvalSupported: false, // the CSP forbids eval: pdf.js draws glyphs without it
     standardFontDataUrl: `${PDFJS}/standard_fonts/`,
     cMapUrl: `${PDFJS}/cmaps/`,

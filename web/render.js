@@ -253,7 +253,12 @@ function citedAnswer(turn, ctx) {
 }
 
 function userMessage(turn, ctx) {
-  const scope = turn.documents?.length ? ctx.title(turn.documents[0]) ?? turn.documents[0] : null;
+  const collection = turn.collections?.[0];
+  const scope = collection
+    ? `the collection “${collection}”`
+    : turn.documents?.length
+      ? ctx.title(turn.documents[0]) ?? turn.documents[0]
+      : null;
   return h(
     "div",
     { class: "msg msg-user" },

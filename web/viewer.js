@@ -2,7 +2,7 @@
 // highlighted and scrolled into view; a PDF as its pages (web/pdfview.js). Beside the chat on
 // wide screens, over it on phones.
 
-import { getDocument } from "./api.js";
+import { getDocument, readHeaders } from "./api.js";
 import { clear, h } from "./dom.js";
 import { highlight } from "./highlight.js";
 import { foldedLength, openPdf, renderPage } from "./pdfview.js";
@@ -189,7 +189,7 @@ export async function openSource({ documentId, title, passageId = null, terms = 
       if (mine !== token) return;
       closePdf();
       if (isPdf(doc)) {
-        const file = await openPdf(`/api/documents/${encodeURIComponent(documentId)}/file`);
+        const file = await openPdf(`/api/documents/${encodeURIComponent(documentId)}/file`, readHeaders());
         if (mine !== token) return void file.destroy();
         clear(els.body).append(renderPdfView(doc, file));
       } else {
@@ -225,6 +225,9 @@ export function closeViewer() {
 }
 
 export const isViewerOpen = () => !els.viewer.hidden;
+
+/** The document the viewer shows, if one is loaded: { id, title }. */
+export const shownDocument = () => (shownId && !els.viewer.hidden ? { id: shownId, title: els.title.textContent } : null);
 
 export function initViewer(options = {}) {
   onClose = options.onClose ?? onClose;
