@@ -59,6 +59,11 @@ FEATURES = (
     "count_number",
     "new_names",
 )
+# What the answerability model reads of a ranking (see `evidence`): the largest share of the
+# question's idf mass that a candidate holds with its neighbours and alone, and every feature of
+# the best candidate. (Not its probability: that depends on how many candidates a corpus has,
+# and a small corpus has few.)
+EVIDENCE = ("support", "best_coverage", *(f"top_{name}" for name in FEATURES))
 # Passages whose Surface is remembered.
 SURFACES = 4096
 
@@ -89,6 +94,9 @@ class Ranking:
     probabilities: np.ndarray
     # The largest share of the question's idf mass that a candidate holds with its neighbours.
     support: float
+    # The answerability model's log-odds that the documents hold the answer (see `evidence`):
+    # below zero, the answer is taken to be missing from the documents.
+    answerable: float = -math.inf
     names: Sequence[str] = ()  # the question's terms that the index holds
     present: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # rows x names
 
@@ -172,7 +180,9 @@ class Ranker:
         probabilities = np.exp(scores[order] - scores[order[0]])
         probabilities /= probabilities.sum()
         support = float(features[:, FEATURES.index("window_coverage")].max())
-        return Ranking(rows[order], probabilities, support, terms.names, present[order])
+        weights, bias = abstention_model()
+        answerable = float(evidence(features, order[0]) @ weights + bias)
+        return Ranking(rows[order], probabilities, support, answerable, terms.names, present[order])
 
     def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
@@ -368,6 +378,23 @@ def _by_best(values: np.ndarray) -> np.ndarray:
     """Scores as a share of the best candidate's, so that features compare across questions."""
     best = values.max() if len(values) else 0.0
     return values / best if best > 0 else np.zeros(len(values))
+
+
+def evidence(features: np.ndarray, best: int) -> np.ndarray:
+    """The EVIDENCE of a ranking: what the answerability model reads, from the candidates'
+    features (one row each) and the best one's row."""
+    most = features[:, [FEATURES.index("window_coverage"), FEATURES.index("coverage")]].max(0)
+    return np.concatenate([most, features[best]])
+
+
+@cache
+def abstention_model(path: Path = MODEL) -> tuple[np.ndarray, float]:
+    """The answerability model's weights of EVIDENCE and its bias, the calibrated threshold
+    folded in (log-odds below zero: abstain); ValueError when fitted on other evidence."""
+    model = json.loads(path.read_text("utf-8"))["abstention"]
+    if tuple(model["evidence"]) != EVIDENCE:
+        raise ValueError(f"{path} was fitted on other evidence; run python -m qa.tools.fit")
+    return np.array(model["weights"], float), float(model["bias"])
 
 
 @cache
