@@ -105,3 +105,12 @@ def test_threads_sharing_an_analyzer_get_the_stems_one_thread_gets():
                 assert list(pool.map(shared.terms, texts, chunksize=4)) == alone
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_irregular_forms_are_searched_as_their_lemma():
+    a = Analyzer()
+    assert a.terms("fled") == a.terms("flee") and a.terms("drove") == a.terms("drive")
+    assert a.terms("children") == a.terms("child") and a.terms("blown") == a.terms("blow")
+    # Regular forms are the stemmer's, as before; lemmas of their own and names stay as written.
+    assert a.terms("added killed saw") == ["ad", "kill", "saw"]
+    assert a.terms("Kobanî ISIL Hasakah") == ["kobani", "isil", "hasakah"]

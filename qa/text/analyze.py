@@ -15,6 +15,7 @@ import Stemmer
 
 from qa.common.memo import Memo
 from qa.settings import PACKAGE_DATA
+from qa.text.lemmas import lemma
 
 # Numbers keep their thousands separators and decimals (`4,000` -> `4000`) so that a figure is
 # one term; everything else is a run of word characters, so hyphenated names (`Al-Hasakah`)
@@ -109,8 +110,10 @@ class Analyzer:
         return learned
 
     def token_terms(self, found: list[str]) -> list[str]:
-        """The term of each token (see `tokens`), NO_TERM for a stopword; nothing is remembered."""
-        return list(map(self._term, found, self.stemmer().stemWords(found)))
+        """The term of each token (see `tokens`), NO_TERM for a stopword; nothing is remembered.
+
+        An irregular form is stemmed as its lemma (`fled` as `flee`, qa.text.lemmas)."""
+        return list(map(self._term, found, self.stemmer().stemWords(list(map(lemma, found)))))
 
     def stemmer(self) -> Stemmer.Stemmer:
         """NLTK's English Snowball stemmer at C speed: PyStemmer 2.x builds the same algorithm
