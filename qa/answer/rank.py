@@ -50,6 +50,7 @@ FEATURES = (
     "local_coverage",
     "window_coverage",
     "previous_bm25",
+    "next_coverage",
     "paragraph_bm25",
     "document_coverage",
     "title_coverage",
@@ -245,6 +246,8 @@ class Ranker:
             "local_coverage": _share((present * local_idf) @ asked, local_total),
             "window_coverage": _share(window @ mass, total),
             "previous_bm25": _by_best(before @ q),
+            # What the next sentence adds of the question: it often goes on about the subject.
+            "next_coverage": _share(((after > 0) & ~present) @ mass, total),
             "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end, in_paragraph)),
             "document_coverage": _share((in_document > 0) @ context, context_total),
             "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
