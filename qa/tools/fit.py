@@ -133,15 +133,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("squad", type=Path)
     parser.add_argument("--split", choices=("all", "even", "odd"), default="even")
-    parser.add_argument("--out", type=Path, default=rank.MODEL)
+    parser.add_argument("--out", type=Path, help="default: qa/data/ranker(-semantic).json")
     parser.add_argument("--abstain-rate", type=float, default=ABSTAIN_RATE)
+    parser.add_argument(
+        "--semantic", action="store_true", help="fit the model of the semantic stage"
+    )
     args = parser.parse_args(argv)
+    out = args.out or (rank.SEMANTIC_MODEL if args.semantic else rank.MODEL)
     articles, questions = read_squad(args.squad, args.split)
     with tempfile.TemporaryDirectory(prefix="qa-fit-") as scratch:
         folder = Path(scratch, "corpus")
         folder.mkdir()
         write_corpus(articles, folder)
-        engine = Engine.open(folder, Path(scratch, "index"))
+        engine = Engine.open(folder, Path(scratch, "index"), semantic=args.semantic)
+        features = engine.ranker.model[1]
         groups = gather(engine, questions)
         masks = without_own_article(engine, article_numbers(args.squad, questions))
         elsewhere = gather(engine, questions, masks)
@@ -152,18 +157,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     evidence_weights, bias = fit_abstention(answerable, unanswerable[~found], args.abstain_rate)
     model = {
         "fitted_on": f"{args.squad.name}, {args.split} articles, {len(learned)} questions",
-        "features": list(rank.FEATURES),
+        "features": list(features),
         "weights": [round(float(w), 6) for w in weights],
         "abstention": {
             "fitted_on": f"{len(answerable)} questions, and {int((~found).sum())} of them asked "
             f"without their article; at most {args.abstain_rate:.2%} of the answerable abstain",
-            "evidence": list(rank.EVIDENCE),
+            "evidence": list(rank.evidence_names(features)),
             "weights": [round(float(w), 6) for w in evidence_weights],
             "bias": round(bias, 6),
         },
     }
-    args.out.write_text(json.dumps(model, indent=1) + "\n", "utf-8")
-    for name, w in zip(rank.FEATURES, weights, strict=True):
+    out.write_text(json.dumps(model, indent=1) + "\n", "utf-8")
+    for name, w in zip(features, weights, strict=True):
         print(f"{name:22s} {w:+.3f}")
     abstained = (unanswerable[~found] @ evidence_weights + bias < 0).mean()
     print(f"abstains on {abstained:.1%} of the questions asked without their article")
