@@ -45,13 +45,22 @@ def open_engine(
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
     wait: float | None = None,
+    semantic: bool | None = None,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
+    from qa.semantic.encoder import Unavailable
+
     try:
         return Engine.open(
-            corpus, index_dir, rebuild=rebuild, progress=progress, wait=wait, waiting=_say_waiting
+            corpus,
+            index_dir,
+            rebuild=rebuild,
+            progress=progress,
+            wait=wait,
+            waiting=_say_waiting,
+            semantic=semantic,
         )
-    except (CorpusError, IndexNotSaved, IndexBusy) as exc:
+    except (CorpusError, IndexNotSaved, IndexBusy, Unavailable) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -69,19 +78,34 @@ def _say_waiting(message: str) -> None:
     help="While another qa index writes this index, wait at most SECONDS [default: until done].",
     metavar="SECONDS",
 )
+@click.option(
+    "--semantic",
+    is_flag=True,
+    default=None,
+    help="Also compute the passages' vectors for the semantic stage (env QA_SEMANTIC=1).",
+)
 def index_command(
-    corpus: Path | None, index_dir: Path | None, rebuild: bool, wait: float | None
+    corpus: Path | None,
+    index_dir: Path | None,
+    rebuild: bool,
+    wait: float | None,
+    semantic: bool | None,
 ) -> None:
     """Build or refresh the index of a corpus, then summarize it."""
     started = time.perf_counter()
     with FilesBar() as bar:
-        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait)
+        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, semantic)
     stats = engine.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
         f"{stats['terms']} terms in {time.perf_counter() - started:.2f} s"
     )
     click.echo(f"Corpus: {engine.corpus_dir}\nIndex:  {engine.index_dir}")
+    if engine.ranker.vectors is not None:
+        click.echo(
+            f"Semantic stage: vectors of {len(engine.ranker.vectors)} passages "
+            f"({engine.vector_seconds:.1f} s computing them)"
+        )
     for skipped in stats["skipped"]:
         click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
 
@@ -359,6 +383,11 @@ def bench(
 )
 @click.option("--failures", default=0, type=click.IntRange(0), help="List the N worst misses.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="Also answer with the semantic stage (needs the semantic extra), as one more system.",
+)
 @corpus_option
 @index_option
 def eval_command(
@@ -367,6 +396,7 @@ def eval_command(
     file_format: str,
     failures: int,
     as_json: bool,
+    semantic: bool,
     corpus: Path | None,
     index_dir: Path | None,
 ) -> None:
@@ -384,6 +414,8 @@ def eval_command(
         corpus = index_dir = None
     elif file_format != "txt":
         raise click.UsageError("--format is for SQuAD files, which bring their own corpus")
+    from qa.semantic.encoder import Unavailable
+
     try:
         evaluation = evaluate.evaluate(
             questions,
@@ -392,7 +424,10 @@ def eval_command(
             split,
             progress=lambda line: click.echo(line, err=True),
             format=file_format,
+            semantic=semantic,
         )
+    except Unavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     except (ValueError, KeyError) as exc:
         raise click.ClickException(f"cannot read {questions}: {exc}") from exc
     except CorpusError as exc:
@@ -404,6 +439,7 @@ def eval_command(
             "questions": evaluation.source,
             "corpus": evaluation.corpus,
             "passages": evaluation.passages,
+            "vector_seconds": evaluation.vector_seconds,
             "results": results,
             "answer_spans": evaluation.spans(),
             "failures": [evaluate.failure(o) for o in worst],
@@ -413,6 +449,12 @@ def eval_command(
     click.echo(f"{evaluation.source} over {evaluation.corpus} ({evaluation.passages} passages)\n")
     click.echo(evaluate.table(results))
     click.echo("\n" + evaluate.gains(results))
+    if evaluation.vector_seconds is not None:
+        per = 1000 * evaluation.vector_seconds / max(evaluation.passages, 1)
+        click.echo(
+            f"\nSemantic stage: the vectors of {evaluation.passages} passages took "
+            f"{evaluation.vector_seconds:.1f} s to compute at indexing ({per:.1f} ms a passage)"
+        )
     click.echo("\n" + evaluate.span_table(evaluation.spans()))
     for outcome in worst:
         click.echo("\n" + evaluate.describe(outcome))

@@ -102,6 +102,11 @@ def index_folder(corpus_dir: Path, given: str | Path | None = None) -> Path:
     return cache / "qa" / f"{corpus_dir.resolve().name}-{tag}"
 
 
+def semantic_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether QA_SEMANTIC turns the optional semantic stage on (1, true, yes, on)."""
+    return environ.get("QA_SEMANTIC", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def cpus() -> int:
     """The CPUs this process may run on (a container's cpuset), not every CPU of the host."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -207,3 +207,32 @@ def test_fitting_finds_the_feature_that_marks_the_right_candidate():
         groups.append((features, right))
     weights = fit.fit(groups)
     assert weights[0] > 1 and abs(weights[1]) < weights[0] / 4
+
+
+def test_the_shipped_abstention_model_reads_the_evidence():
+    weights, bias = rank.abstention_model()
+    assert len(weights) == len(rank.EVIDENCE) and np.isfinite(bias)
+
+
+def test_an_abstention_model_fitted_on_other_evidence_is_refused(tmp_path):
+    path = tmp_path / "ranker.json"
+    model = {"abstention": {"evidence": ["support"], "weights": [1.0], "bias": 0.0}}
+    path.write_text(json.dumps(model), "utf-8")
+    with pytest.raises(ValueError, match="other evidence"):
+        rank.abstention_model(path)
+
+
+def test_abstention_is_calibrated_to_the_rate_of_answerable_questions_it_may_lose():
+    rng = np.random.default_rng(0)
+    answerable = rng.normal(1.0, 1.0, size=(2000, 2))
+    unanswerable = rng.normal(-1.0, 1.0, size=(2000, 2))
+    weights, bias = fit.fit_abstention(answerable, unanswerable, rate=0.01)
+    assert (answerable @ weights + bias < 0).mean() == pytest.approx(0.01, abs=0.002)
+    assert (unanswerable @ weights + bias < 0).mean() > 0.1
+    assert weights.min() > 0  # more evidence, more likely answerable
+
+
+def test_a_ranking_of_a_question_the_documents_answer_is_answerable(engine):
+    question = "When did the Alpha flood the plain?"
+    ranking = engine.ranker.rank(answer.build_query(engine.analyzer, question), question)
+    assert ranking.answerable > 0

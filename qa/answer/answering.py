@@ -34,9 +34,6 @@ from qa.text.analyze import Analyzer
 from qa.text.question import Question, analyse
 from qa.text.spelling import Lexicon
 
-# When no candidate passage holds this share of the question's idf mass, the corpus is taken not
-# to hold the answer (the question is about what the documents never mention).
-MIN_COVERAGE = 0.34
 # A second sentence joins the answer text when the ranker finds it at least this share as likely
 # to be the answer as the first.
 SECOND_SENTENCE_SHARE = 0.8
@@ -125,7 +122,9 @@ class Answerer:
         ranking = self.rank(search, mask)
         if not query.weights:
             return _unquoted(NO_TERMS, query)
-        if ranking.support < MIN_COVERAGE:
+        # The documents are taken not to hold the answer when the answerability model, which
+        # reads the ranking's evidence (qa.answer.rank.evidence), finds it unlikely.
+        if ranking.answerable < 0:
             return _unquoted(NO_ANSWER, query)
         shown = min(k, len(ranking.rows))
         citations = [

@@ -39,13 +39,35 @@ class Engine:
     `version_dir` is the version of the index folder `index_dir` that it was loaded from.
     """
 
-    def __init__(self, saved: store.Saved, corpus_dir: Path, index_dir: Path):
+    def __init__(
+        self, saved: store.Saved, corpus_dir: Path, index_dir: Path, semantic: bool | None = None
+    ):
         self.corpus, self.index = saved.corpus, saved.index
         self.corpus_dir, self.index_dir, self.version_dir = corpus_dir, index_dir, saved.folder
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
         self.library = Library(saved.corpus)
         self.answerer = Answerer(self.library, saved.index, self.analyzer, saved.folder)
         self.passages: Sequence[Passage] = self.library.passages
+        # Seconds spent computing passage vectors for this version (0 when they were saved).
+        self.vector_seconds = 0.0
+        if settings.semantic_enabled() if semantic is None else semantic:
+            self.use_semantic()
+
+    def use_semantic(self, on: bool = True) -> None:
+        """Turns the semantic stage on (computing and saving the version's passage vectors when
+        it has none) or off. qa.semantic.encoder.Unavailable when its extra is not installed."""
+        if not on:
+            self.ranker.vectors = None
+            return
+        from qa.semantic import encoder, vectors
+
+        if not encoder.available():
+            encoder.model_dir()  # raises Unavailable, saying what to install
+            raise encoder.Unavailable("the semantic stage needs the tokenizers package")
+        found, self.vector_seconds = vectors.ensure(
+            self.version_dir, [p.text for p in self.passages]
+        )
+        self.ranker.vectors = found
 
     @classmethod
     def open(
@@ -57,6 +79,7 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
         wait: float | None = None,
         waiting: Callable[[str], None] | None = None,
+        semantic: bool | None = None,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else builds and saves it.
 
@@ -66,7 +89,8 @@ class Engine:
 
         Raises CorpusError when the folder is missing or holds no usable document,
         IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
-        when another writer holds the index past `wait`.
+        when another writer holds the index past `wait`. `semantic` turns the semantic stage on
+        or off (None: as QA_SEMANTIC says).
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
@@ -76,7 +100,7 @@ class Engine:
         why = "a rebuild was asked for"
         if digest is not None:
             try:
-                return cls(store.load(index_path, digest), corpus_path, index_path)
+                return cls(store.load(index_path, digest), corpus_path, index_path, semantic)
             except store.IndexUnusable as exc:
                 why = str(exc)
         with ExitStack() as held:
@@ -87,11 +111,11 @@ class Engine:
             if digest is not None:
                 # The writer waited for may have just saved this very corpus's index.
                 with suppress(store.IndexUnusable):
-                    return cls(store.load(index_path, digest), corpus_path, index_path)
+                    return cls(store.load(index_path, digest), corpus_path, index_path, semantic)
                 log.info("building the index at %s: %s", index_path, why)
             version, built = build(corpus_path, index_path, why, digest, progress)
         # Served from the saved, memory-mapped files, as every later start will be.
-        return cls(store.load_version(version, built), corpus_path, index_path)
+        return cls(store.load_version(version, built), corpus_path, index_path, semantic)
 
     @classmethod
     def load_version(cls, corpus_dir: Path, index_dir: Path, version: Path) -> Engine:

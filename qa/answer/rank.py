@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import compress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,7 +37,12 @@ from qa.text.analyze import Analyzer, fold, tokens
 from qa.text.question import HAS_DATE, NAME_WORD, NUMBER_TOKEN, Question, analyse
 from qa.text.question import question_word as question_word  # callers read it here too
 
+if TYPE_CHECKING:
+    from qa.semantic.vectors import Vectors
+
 MODEL = PACKAGE_DATA / "ranker.json"
+# With the semantic stage (qa.semantic), the model that also reads the candidates' meaning.
+SEMANTIC_MODEL = PACKAGE_DATA / "ranker-semantic.json"
 # The best sentences by BM25 are the candidates, with the other sentences of the first few
 # paragraphs among them: the answer is often beside the sentence that repeats the question.
 CANDIDATES = 50
@@ -50,6 +56,7 @@ FEATURES = (
     "local_coverage",
     "window_coverage",
     "previous_bm25",
+    "next_coverage",
     "paragraph_bm25",
     "document_coverage",
     "title_coverage",
@@ -59,6 +66,20 @@ FEATURES = (
     "count_number",
     "new_names",
 )
+# With passage vectors: the cosine of the question's vector with the candidate's, and with the
+# mean of the vectors of the candidate and its neighbours in the paragraph.
+SEMANTIC_FEATURES = ("semantic", "semantic_window")
+
+
+def evidence_names(features: Sequence[str]) -> tuple[str, ...]:
+    """What the answerability model reads of a ranking (see `evidence`): the largest share of
+    the question's idf mass that a candidate holds with its neighbours and alone, and every
+    feature of the best candidate. (Not its probability: that depends on how many candidates a
+    corpus has, and a small corpus has few.)"""
+    return ("support", "best_coverage", *(f"top_{name}" for name in features))
+
+
+EVIDENCE = evidence_names(FEATURES)
 # Passages whose Surface is remembered.
 SURFACES = 4096
 
@@ -89,6 +110,9 @@ class Ranking:
     probabilities: np.ndarray
     # The largest share of the question's idf mass that a candidate holds with its neighbours.
     support: float
+    # The answerability model's log-odds that the documents hold the answer (see `evidence`):
+    # below zero, the answer is taken to be missing from the documents.
+    answerable: float = -math.inf
     names: Sequence[str] = ()  # the question's terms that the index holds
     present: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # rows x names
 
@@ -101,9 +125,16 @@ class Ranker:
     """Finds and orders candidate passages for a query over one index and passage table."""
 
     def __init__(
-        self, index: BM25Index, table: PassageTable, titles: Sequence[str], analyzer: Analyzer
+        self,
+        index: BM25Index,
+        table: PassageTable,
+        titles: Sequence[str],
+        analyzer: Analyzer,
+        vectors: Vectors | None = None,
     ) -> None:
         self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
+        # The passages' vectors when the semantic stage is on (qa.semantic), else None.
+        self.vectors = vectors
         self._title_terms: dict[int, frozenset[str]] = {}
         # The candidates of many questions are the same few passages, with the same terms.
         self._surfaces = Memo(self._surface, SURFACES)
@@ -167,12 +198,22 @@ class Ranker:
         terms = self.terms(query)
         rows = self.candidates(retrieved, mask)
         features, present = self._features(terms, analyse(question), rows)
-        scores = features @ model_weights()
+        model, names = self.model
+        scores = features @ model_weights(model, names)
         order = np.lexsort((np.arange(len(rows)), -scores))
         probabilities = np.exp(scores[order] - scores[order[0]])
         probabilities /= probabilities.sum()
         support = float(features[:, FEATURES.index("window_coverage")].max())
-        return Ranking(rows[order], probabilities, support, terms.names, present[order])
+        weights, bias = abstention_model(model, names)
+        answerable = float(evidence(features, order[0]) @ weights + bias)
+        return Ranking(rows[order], probabilities, support, answerable, terms.names, present[order])
+
+    @property
+    def model(self) -> tuple[Path, tuple[str, ...]]:
+        """The model file in use and the features it reads."""
+        if self.vectors is None:
+            return MODEL, FEATURES
+        return SEMANTIC_MODEL, FEATURES + SEMANTIC_FEATURES
 
     def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
@@ -235,13 +276,35 @@ class Ranker:
             "local_coverage": _share((present * local_idf) @ asked, local_total),
             "window_coverage": _share(window @ mass, total),
             "previous_bm25": _by_best(before @ q),
+            # What the next sentence adds of the question: it often goes on about the subject.
+            "next_coverage": _share(((after > 0) & ~present) @ mass, total),
             "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end, in_paragraph)),
             "document_coverage": _share((in_document > 0) @ context, context_total),
             "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
             "length": np.log1p(length),
             **self._answer_kind(question, rows),
         }
-        return np.array([columns[name] for name in FEATURES]).T, present
+        names = FEATURES
+        if self.vectors is not None:
+            columns.update(self._meaning(question, rows, start, end))
+            names = FEATURES + SEMANTIC_FEATURES
+        return np.array([columns[name] for name in names]).T, present
+
+    def _meaning(
+        self, question: Question, rows: np.ndarray, start: np.ndarray, end: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The cosines of the question's vector with each candidate's, and with its window's
+        (itself and its neighbours within the paragraph): one question vector computed."""
+        asked = encoder().encode([question.text])[0]
+        vectors = self.vectors
+        here = vectors.at(rows)
+        before = np.where((rows > start)[:, None], vectors.at(np.maximum(rows - 1, 0)), 0)
+        after_rows = np.minimum(rows + 1, len(vectors) - 1)
+        after = np.where((rows + 1 < end)[:, None], vectors.at(after_rows), 0)
+        window = here + before + after
+        window /= np.maximum(np.linalg.norm(window, axis=1, keepdims=True), 1e-12)
+        here_norm = np.maximum(np.linalg.norm(here, axis=1), 1e-12)
+        return {"semantic": here @ asked / here_norm, "semantic_window": window @ asked}
 
     def _reach(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
         """rows x terms: how many of each term's postings are below each row."""
@@ -370,10 +433,35 @@ def _by_best(values: np.ndarray) -> np.ndarray:
     return values / best if best > 0 else np.zeros(len(values))
 
 
+def encoder():  # the semantic stage's, imported only when it is on
+    from qa.semantic.encoder import encoder as shared
+
+    return shared()
+
+
+def evidence(features: np.ndarray, best: int) -> np.ndarray:
+    """The EVIDENCE of a ranking: what the answerability model reads, from the candidates'
+    features (one row each) and the best one's row."""
+    most = features[:, [FEATURES.index("window_coverage"), FEATURES.index("coverage")]].max(0)
+    return np.concatenate([most, features[best]])
+
+
 @cache
-def model_weights(path: Path = MODEL) -> np.ndarray:
-    """The fitted weights of FEATURES; ValueError when the file was fitted on other features."""
+def abstention_model(
+    path: Path = MODEL, features: tuple[str, ...] = FEATURES
+) -> tuple[np.ndarray, float]:
+    """The answerability model's weights of the evidence and its bias, the calibrated threshold
+    folded in (log-odds below zero: abstain); ValueError when fitted on other evidence."""
+    model = json.loads(path.read_text("utf-8"))["abstention"]
+    if tuple(model["evidence"]) != evidence_names(features):
+        raise ValueError(f"{path} was fitted on other evidence; run python -m qa.tools.fit")
+    return np.array(model["weights"], float), float(model["bias"])
+
+
+@cache
+def model_weights(path: Path = MODEL, features: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """The fitted weights of the features; ValueError when the file was fitted on others."""
     model = json.loads(path.read_text("utf-8"))
-    if tuple(model["features"]) != FEATURES:
+    if tuple(model["features"]) != features:
         raise ValueError(f"{path} was fitted on other features; run python -m qa.tools.fit")
     return np.array(model["weights"], float)

@@ -41,7 +41,7 @@ from qa.settings import cpus
 from qa.text import spelling
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 9
+FORMAT = 10
 MANIFEST = "manifest.json"
 CORPUS = "corpus.json"
 # The aliases the corpus defines (how it spells its words is in the lexicon's arrays).

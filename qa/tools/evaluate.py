@@ -147,9 +147,12 @@ def first_hit(texts: Sequence[str], answers: Sequence[str]) -> int | None:
     return None
 
 
-def run_engine(engine: Engine, questions: Sequence[Question]) -> Run:
+SEMANTIC = "qa + semantic"
+
+
+def run_engine(engine: Engine, questions: Sequence[Question], system: str = "qa") -> Run:
     """Asks every question exactly as the service does, timing each answer."""
-    run = Run("qa")
+    run = Run(system)
     for q in questions:
         started = time.perf_counter()
         result = engine.ask(q.question, list(q.history), k=RANKS)
@@ -372,6 +375,8 @@ class Evaluation:
     corpus: str
     passages: int
     runs: list[Run]
+    # With the semantic stage: the seconds its passage vectors took to compute at indexing.
+    vector_seconds: float | None = None
 
     def results(self) -> dict:
         return report(self.runs)
@@ -387,16 +392,18 @@ def evaluate(
     split: str = "all",
     progress: Callable[[str], None] | None = None,
     format: str = "txt",
+    semantic: bool = False,
 ) -> Evaluation:
     """qa's run and the baseline's on a JSON Lines question set or a SQuAD file.
 
     A SQuAD file brings its own corpus, written as `format` files (FORMATS) and indexed in a
     temporary folder through the usual reading of a corpus folder; a question set is asked of
-    `corpus` (default: the repository's).
+    `corpus` (default: the repository's). With `semantic`, qa answers again with the semantic
+    stage on, as one more system.
     """
     if not is_squad(questions_file):
-        engine = Engine.open(corpus, index)
-        return _both(engine, read_jsonl(questions_file), questions_file.name, progress)
+        engine = Engine.open(corpus, index, semantic=False)
+        return _both(engine, read_jsonl(questions_file), questions_file.name, progress, semantic)
     articles, questions = read_squad(questions_file, split)
     source = questions_file.name + ("" if split == "all" else f" ({split} articles)")
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as scratch:
@@ -405,8 +412,8 @@ def evaluate(
         write_corpus(articles, folder, format)
         if progress:
             progress(f"indexing the {len(articles)} articles of {questions_file.name} as .{format}")
-        engine = Engine.open(folder, Path(scratch, "index"))
-        evaluation = _both(engine, questions, source, progress)
+        engine = Engine.open(folder, Path(scratch, "index"), semantic=False)
+        evaluation = _both(engine, questions, source, progress, semantic)
     evaluation.corpus = f"{len(articles)} articles of {questions_file.name}" + (
         "" if format == "txt" else f" as .{format}"
     )
@@ -418,9 +425,18 @@ def _both(
     questions: list[Question],
     source: str,
     progress: Callable[[str], None] | None,
+    semantic: bool = False,
 ) -> Evaluation:
     if progress:
         progress(f"asking {len(questions)} questions over {engine.index.size} passages")
     ours = run_engine(engine, questions)
     baseline = run_baseline([p.text for p in engine.passages], questions)
-    return Evaluation(source, str(engine.corpus_dir), engine.index.size, [ours, baseline])
+    evaluation = Evaluation(source, str(engine.corpus_dir), engine.index.size, [ours, baseline])
+    if semantic:
+        if progress:
+            progress("computing the passages' vectors, then asking again with the semantic stage")
+        engine.use_semantic(True)
+        evaluation.vector_seconds = engine.vector_seconds
+        evaluation.runs.append(run_engine(engine, questions, SEMANTIC))
+        engine.use_semantic(False)
+    return evaluation

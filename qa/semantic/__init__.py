@@ -1,0 +1,1 @@
+"""The optional semantic stage: sentence vectors that score candidates by meaning."""

@@ -1,0 +1,104 @@
+"""The optional semantic stage: skipped where its extra is not installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.answer.engine import Engine
+from qa.semantic import encoder as semantic
+from qa.semantic import vectors as store
+from qa.tools.evaluate import first_hit
+from tests.helpers import DEFAULT_CORPUS
+
+pytestmark = pytest.mark.skipif(
+    not semantic.available(), reason="the semantic extra is not installed"
+)
+DATA = Path(__file__).parent / "data"
+REFERENCE = DATA / "minilm-reference.json"
+SEEDS = [json.loads(line) for line in (DATA / "seeds-dev.jsonl").read_text("utf-8").splitlines()]
+
+
+def test_vectors_are_sentence_transformers_own():
+    reference = json.loads(REFERENCE.read_text("utf-8"))
+    vectors = semantic.encoder().encode(reference["sentences"])
+    assert vectors.shape == (len(reference["sentences"]), semantic.DIMENSIONS)
+    assert np.abs(vectors - np.array(reference["vectors"])).max() < 1e-5
+
+
+def test_vectors_do_not_depend_on_the_batch():
+    texts = ["One of them drove a tanker.", "x " * 400, "Who recaptured the prison?"]
+    together = semantic.encoder().encode(texts)
+    alone = np.vstack([semantic.encoder().encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-5
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_no_texts_no_vectors():
+    assert semantic.encoder().encode([]).shape == (0, semantic.DIMENSIONS)
+
+
+def test_eight_bit_vectors_keep_the_cosines():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(200, semantic.DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    stored = store.quantize(vectors)
+    assert stored.codes.dtype == np.int8 and stored.codes.nbytes == 200 * semantic.DIMENSIONS
+    query = vectors[0]
+    assert np.abs(stored.at(np.arange(200)) @ query - vectors @ query).max() < 0.01
+
+
+def test_vectors_are_made_with_the_index_kept_and_kept_in_step(corpus, tmp_path):
+    engine = Engine.open(corpus, tmp_path / "index", semantic=True)
+    vectors = engine.ranker.vectors
+    assert vectors is not None and len(vectors) == len(engine.passages)
+    assert (engine.version_dir / store.FOLDER / store.CODES).exists()
+    # Loaded again: the saved vectors, nothing computed.
+    again = Engine.open(corpus, tmp_path / "index", semantic=True)
+    assert again.vector_seconds == 0.0 and np.array_equal(again.ranker.vectors.codes, vectors.codes)
+    # A new sentence makes a new version, whose vectors hold it; the others are reused.
+    (corpus / "new.txt").write_text("= Harvest =\n\nThe farmers brought in the wheat.\n", "utf-8")
+    changed = Engine.open(corpus, tmp_path / "index", semantic=True)
+    assert changed.version_dir != engine.version_dir
+    assert len(changed.ranker.vectors) == len(changed.passages) == len(engine.passages) + 1
+    texts = [p.text for p in changed.passages]
+    row = texts.index("The farmers brought in the wheat.")
+    fresh = semantic.encoder().encode([texts[row]])[0]
+    assert changed.ranker.vectors.at(np.array([row]))[0] @ fresh > 0.99
+
+
+def test_without_the_semantic_stage_nothing_is_computed(corpus, tmp_path):
+    engine = Engine.open(corpus, tmp_path / "index", semantic=False)
+    assert engine.ranker.vectors is None
+    assert not (engine.version_dir / store.FOLDER).exists()
+
+
+@pytest.fixture(scope="module")
+def meaning(tmp_path_factory) -> Engine:
+    """The default corpus with the semantic stage on."""
+    return Engine.open(DEFAULT_CORPUS, tmp_path_factory.mktemp("semantic"), semantic=True)
+
+
+def test_a_question_in_other_words_is_answered(meaning):
+    result = meaning.ask("How many troops died when the tanker was blown up?")
+    assert not result.abstained
+    assert "drove a tanker, killing nine soldiers" in result.citations[0].text
+
+
+@pytest.mark.parametrize(
+    "case", [q for q in SEEDS if q["type"] == "abstain"], ids=lambda q: q["id"]
+)
+def test_unanswerable_seed_questions_still_abstain(meaning, case):
+    assert meaning.ask(case["question"]).abstained
+
+
+def test_answerable_seed_questions_are_answered(meaning):
+    for case in SEEDS:
+        if case["type"] in ("factoid", "paraphrase"):
+            result = meaning.ask(case["question"])
+            assert not result.abstained, case["question"]
+            texts = [c.text for c in result.citations[:3]]
+            assert first_hit(texts, case["answers"]) is not None, case["question"]
