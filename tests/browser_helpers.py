@@ -147,6 +147,19 @@ def last_answer(page):
     return page.locator(".turn").last.locator(".msg-answer")
 
 
+def open_pdf_citation(page, question: str, said: str, at: str, number: int):
+    """Asks, checks the answer says `said`, opens its first citation and waits until the viewer
+    shows PDF page `number` (`at`: its "Page N of M"); returns the viewer."""
+    ask(page, question)
+    answer = last_answer(page)
+    expect(answer).to_contain_text(said)
+    answer.locator(".marker[data-cite='1']").first.click()
+    viewer = page.locator("#viewer")
+    expect(viewer.locator(".pdf-at")).to_have_text(at, timeout=15000)
+    expect(viewer.locator(f".pdf-page[data-rendered='{number}']")).to_have_count(1, timeout=15000)
+    return viewer
+
+
 def wait_for_routes(page, held: list, count: int) -> None:
     """Lets Playwright run the route handlers until `count` requests are held."""
     for _ in range(250):

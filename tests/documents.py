@@ -4,6 +4,7 @@ python-docx for Word, fpdf2 for PDF (a test extra)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import docx
@@ -148,3 +149,12 @@ def write(folder: Path, name: str, data: bytes | str) -> Path:
     else:
         path.write_bytes(data)
     return path
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    """A zip file of these entries, for Word files that are not what they say."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()

@@ -11,7 +11,17 @@ from fpdf import FPDF
 from qa.answer.engine import Engine
 from qa.settings import DEFAULT_PDFJS
 from tests import documents
-from tests.browser_helpers import ask, box_of, expect, last_answer, make_app, open_page, serve, shot
+from tests.browser_helpers import (
+    ask,
+    box_of,
+    expect,
+    last_answer,
+    make_app,
+    open_page,
+    open_pdf_citation,
+    serve,
+    shot,
+)
 from tests.helpers import DEFAULT_CORPUS
 
 pytestmark = pytest.mark.browser
@@ -58,14 +68,7 @@ def test_a_pdf_citation_opens_its_page_with_the_sentence_highlighted(browser, pd
         pytest.fail(f"pdf.js is not installed in {DEFAULT_PDFJS}: run npm ci (./scripts/test does)")
     with serve(make_app(pdf_engine)) as (url, _server):
         context, page, watch = open_page(browser, url)
-        ask(page, QUESTION)
-        answer = last_answer(page)
-        expect(answer).to_contain_text("4 March 1826")
-        answer.locator(".marker[data-cite='1']").first.click()
-
-        viewer = page.locator("#viewer")
-        expect(viewer.locator(".pdf-at")).to_have_text("Page 2 of 3", timeout=15000)
-        expect(viewer.locator(".pdf-page[data-rendered='2']")).to_have_count(1, timeout=15000)
+        viewer = open_pdf_citation(page, QUESTION, "4 March 1826", "Page 2 of 3", 2)
         canvas = viewer.locator("canvas.pdf-canvas")
         assert box_of(canvas)["width"] > 300
         # Something was drawn: the canvas is not blank.

@@ -18,6 +18,7 @@ from tests.browser_helpers import (
     last_answer,
     make_app,
     open_page,
+    open_pdf_citation,
     serve,
     shot,
 )
@@ -93,13 +94,7 @@ def test_uploaded_pdf_and_html_are_answered_and_the_pdf_citation_opens_its_page(
         ask(page, "When did the chain ferry over the Wend carry its last cart?")
         expect(last_answer(page)).to_contain_text("1923")
 
-        ask(page, QUESTION)
-        answer = last_answer(page)
-        expect(answer).to_contain_text("4 March 1826")
-        answer.locator(".marker[data-cite='1']").first.click()
-        viewer = page.locator("#viewer")
-        expect(viewer.locator(".pdf-at")).to_have_text("Page 2 of 3", timeout=15000)
-        expect(viewer.locator(".pdf-page[data-rendered='2']")).to_have_count(1, timeout=15000)
+        viewer = open_pdf_citation(page, QUESTION, "4 March 1826", "Page 2 of 3", 2)
         expect(viewer.locator(".pdf-mark").first).to_be_visible()
         assert "lighthouse on Farne Point" in under_marks(page)
         expect(viewer.locator(".pdf-said")).to_contain_text(CITED)

@@ -3,9 +3,7 @@ and every kind of bad input reported by name while the rest is indexed."""
 
 from __future__ import annotations
 
-import io
 import shutil
-import zipfile
 
 import pypdfium2 as pdfium
 import pytest
@@ -18,7 +16,7 @@ from qa.index import build as build_module
 from qa.index.build import indexed_tokens, read_and_count, read_corpus
 from qa.ingest.corpus import fingerprint
 from tests import documents
-from tests.documents import HTML, MARKDOWN, docx_bytes, pdf_bytes, write
+from tests.documents import HTML, MARKDOWN, docx_bytes, pdf_bytes, write, zip_of
 from tests.helpers import DEFAULT_CORPUS
 
 SUPPORTED = "not a supported type (.txt .md .html .htm .pdf .docx)"
@@ -173,14 +171,6 @@ def test_html_full_of_script_is_never_run_and_has_no_text(tmp_path):
         ("scripts.html", "no text to index (only headings or markup)")
     ]
     assert not (tmp_path / "ran").exists()
-
-
-def zip_of(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def test_bad_files_each_get_their_reason_and_the_rest_is_indexed(tmp_path, monkeypatch):

@@ -4,7 +4,6 @@ the keys, every kind of bad input, collections, and the original files served ba
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 
@@ -12,7 +11,7 @@ from qa.answer.engine import Engine
 from qa.index.build import read_corpus
 from qa.service.app import create_app
 from tests import documents
-from tests.documents import HTML, docx_bytes, pdf_bytes
+from tests.documents import HTML, docx_bytes, pdf_bytes, zip_of
 
 KEY = "upload-key-0123456789"
 READ_KEY = "read-key-9876543210"
@@ -284,14 +283,6 @@ def test_a_body_that_is_not_multipart_is_415(client):
     response = client.post("/api/documents", json={"file": "x"}, headers=AUTH)
     assert response.status_code == 415
     assert "multipart/form-data" in error(response)
-
-
-def zip_of(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 BAD_FILES = {

@@ -175,24 +175,24 @@ def _query_integer(args: MultiDict[str, str], field: str, low: int, high: int) -
 
 
 def _documents(value: Any, known: Collection[str]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise BadRequest("documents: must be a non-empty array of document ids")
-    for i, doc_id in enumerate(value):
-        if not isinstance(doc_id, str):
-            raise BadRequest(f"documents[{i}]: must be a string")
-        if doc_id not in known:
-            raise BadRequest(f"documents[{i}]: unknown document {doc_id!r}")
-    return tuple(value)
+    return _known_names(value, known, "documents", "document id", "document")
 
 
 def _collections(value: Any, known: Collection[str]) -> tuple[str, ...]:
+    return _known_names(value, known, "collections", "collection name", "collection")
+
+
+def _known_names(
+    value: Any, known: Collection[str], field: str, item: str, kind: str
+) -> tuple[str, ...]:
+    """A non-empty list of names that `known` holds, each fault named by its place."""
     if not isinstance(value, list) or not value:
-        raise BadRequest("collections: must be a non-empty array of collection names")
+        raise BadRequest(f"{field}: must be a non-empty array of {item}s")
     for i, name in enumerate(value):
         if not isinstance(name, str):
-            raise BadRequest(f"collections[{i}]: must be a string")
+            raise BadRequest(f"{field}[{i}]: must be a string")
         if name not in known:
-            raise BadRequest(f"collections[{i}]: unknown collection {name!r}")
+            raise BadRequest(f"{field}[{i}]: unknown {kind} {name!r}")
     return tuple(value)
 
 
