@@ -46,6 +46,7 @@ def open_engine(
     progress: Callable[[int, int], None] | None = None,
     wait: float | None = None,
     semantic: bool | None = None,
+    optimize: bool = False,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
     from qa.semantic.encoder import Unavailable
@@ -55,6 +56,7 @@ def open_engine(
             corpus,
             index_dir,
             rebuild=rebuild,
+            optimize=optimize,
             progress=progress,
             wait=wait,
             waiting=_say_waiting,
@@ -72,6 +74,7 @@ def _say_waiting(message: str) -> None:
 @corpus_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the saved index is current.")
+@click.option("--optimize", is_flag=True, help="Merge the index's segments into one.")
 @click.option(
     "--wait",
     type=click.FloatRange(0),
@@ -88,18 +91,29 @@ def index_command(
     corpus: Path | None,
     index_dir: Path | None,
     rebuild: bool,
+    optimize: bool,
     wait: float | None,
     semantic: bool | None,
 ) -> None:
-    """Build or refresh the index of a corpus, then summarize it."""
+    """Build or refresh the index of a corpus, then summarize it.
+
+    Only new and changed files are read; the summary counts files added, changed and removed
+    (`+3 ~1 -2`).
+    """
     started = time.perf_counter()
     with FilesBar() as bar:
-        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, semantic)
+        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, semantic, optimize)
     stats = engine.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
         f"{stats['terms']} terms in {time.perf_counter() - started:.2f} s"
     )
+    summary = engine.summary
+    if summary is not None:
+        merged = f", {summary.merged} segments merged" if summary.merged else ""
+        click.echo(f"Files: {summary.line()}{merged}")
+        for old, new in summary.renamed:
+            click.echo(f"Renamed {old} -> {new}")
     click.echo(f"Corpus: {engine.corpus_dir}\nIndex:  {engine.index_dir}")
     if engine.ranker.vectors is not None:
         click.echo(

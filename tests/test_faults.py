@@ -18,7 +18,7 @@ import pytest
 from qa.answer.engine import Engine
 from qa.answer.model import as_json
 from qa.index import build as build_module
-from qa.index import store
+from qa.index import disk, segments, store
 from qa.ingest.corpus import fingerprint
 from qa.tools import synthetic
 from qa.tools.processes import free_port
@@ -60,7 +60,7 @@ def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
         deadline = time.monotonic() + 60
         staging = []
         while not staging and process.poll() is None and time.monotonic() < deadline:
-            staging = list(index.glob(f"{store.STAGING}*"))
+            staging = staged(index)
             time.sleep(0.001)
         assert staging, "qa index was not caught writing the new index"
         os.killpg(process.pid, signal.SIGKILL)  # mid-way through writing it
@@ -77,7 +77,12 @@ def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
     for path in sorted(generated.folder.iterdir())[3:]:
         path.unlink()
     Engine.open(generated.folder, index)
-    assert not list(index.glob(f"{store.STAGING}*"))
+    assert not staged(index)
+
+
+def staged(index: Path) -> list[Path]:
+    """The folders of a version or segment being written, in an index folder."""
+    return [p for p in index.rglob(f"{disk.STAGING}*") if p.is_dir()]
 
 
 def gunicorn_command(port: int) -> list[str]:
@@ -93,8 +98,9 @@ def test_a_damaged_index_that_cannot_be_rebuilt_stops_the_service_in_one_line(
     corpus, tmp_path, command
 ):
     index = tmp_path / "index"
-    damaged = Engine.open(corpus, index).version_dir
-    flip_a_byte(damaged / store.CORPUS)
+    engine = Engine.open(corpus, index)
+    damaged, (part,) = engine.version_dir, engine.saved_segments
+    flip_a_byte(part.folder / "passages-text.npy")
     env = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(index)}
     # Pipes, not files, for its output: it could not write to a file.
     process = subprocess.Popen(
@@ -114,10 +120,12 @@ def test_a_damaged_index_that_cannot_be_rebuilt_stops_the_service_in_one_line(
     assert process.returncode == 1
     lines = [line for line in (out + err).splitlines() if line.strip()]
     assert lines == [
-        f"Error: the index at {index} has to be built (corpus.json is damaged (checksum "
-        "mismatch)) but cannot be saved: [Errno 27] File too large"
+        f"Error: the index at {index} has to be built (segment {part.name}: passages-text.npy "
+        "is damaged (checksum mismatch)) but cannot be saved: [Errno 27] File too large"
     ]
-    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, damaged.name]
+    assert sorted(p.name for p in index.iterdir()) == sorted(
+        [store.POINTER, segments.FOLDER, damaged.name]
+    )
 
 
 # ---------- corpus files that change between listing and reading ----------
@@ -183,9 +191,9 @@ def test_a_file_changed_while_indexed_is_indexed_as_read(corpus, tmp_path, monke
     victim.write_text(VICTIM.format(year=1999), "utf-8")
     fingerprinted = fingerprint(corpus)
     after_listing(monkeypatch, lambda: victim.write_text(VICTIM.format(year=2001), "utf-8"))
-    with caplog.at_level(logging.WARNING, logger="qa.answer.engine"):
+    with caplog.at_level(logging.WARNING, logger="qa.index.writer"):
         engine = Engine.open(corpus, index)
-    assert "changed while they were being indexed" in caplog.text
+    assert "victim.txt changed while it was being indexed" in caplog.text
     assert "2001" in as_json(engine.ask(ZORBLAT))["citations"][0]["text"]
     monkeypatch.undo()
     assert Engine.open(corpus, index).version_dir == engine.version_dir  # current as it is

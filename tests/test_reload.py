@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import gc
 import logging
 import os
 import shutil
@@ -16,7 +17,7 @@ import pytest
 
 from qa.answer.engine import Engine
 from qa.answer.model import as_json
-from qa.index import store
+from qa.index import segments, store
 from qa.service.app import create_app
 from qa.service.reload import Reloader, interval_from_setting
 from qa.tools import serving
@@ -72,15 +73,16 @@ def test_an_index_that_fails_its_checks_is_logged_and_not_served(corpus, tmp_pat
     client = client_of(corpus, index)
     first = served_index(client)
     add_document(corpus)
-    damaged = Engine.open(corpus, index).version_dir
-    flip_a_byte(damaged / store.CORPUS)  # after it was saved and made current
+    added = Engine.open(corpus, index).saved_segments[-1].folder  # the new file's segment
+    gc.collect()  # which this process no longer maps, so loads (and checks) again
+    flip_a_byte(added / "passages-text.npy")  # after it was saved and made current
 
     with caplog.at_level(logging.ERROR):
         assert served_index(client) == first
         assert served_index(client) == first
     unusable = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
     # Reported once, not checked again at every look, until another version replaces it.
-    assert len(unusable) == 1 and "corpus.json is damaged (checksum mismatch)" in unusable[0]
+    assert len(unusable) == 1 and "passages-text.npy is damaged (checksum mismatch)" in unusable[0]
     assert not cites_new_document(client.get("/api/ask", query_string={"q": NEW_QUESTION}).json)
 
     repaired = Engine.open(corpus, index).version_dir  # rebuilt: the current one is damaged
@@ -164,8 +166,12 @@ def test_saving_never_leaves_a_moment_without_a_whole_index(corpus, tmp_path):
         watcher.join(10)
     assert looks > 100 and gaps == []
     # Only the current version and the one before it are kept; no staging folder is left.
-    versions = sorted(p.name for p in index.iterdir() if p.name != store.POINTER)
+    versions = sorted(p.name for p in index.glob(f"{store.VERSION}*"))
     assert len(versions) == store.KEEP and versions[-1] == store.current(index).name
+    assert sorted(p.name for p in index.iterdir()) == sorted(
+        [store.POINTER, segments.FOLDER, *versions]
+    )
+    assert all(p.name.startswith(segments.PREFIX) for p in segments.folder_of(index).iterdir())
 
 
 def test_a_version_still_loaded_somewhere_is_kept_until_released(corpus, tmp_path):
@@ -192,7 +198,7 @@ def point_at_a_damaged_copy(index: Path) -> str:
     """A copy of the current version with one byte flipped, made current as `qa index` would."""
     copy = index / f"{store.VERSION}99991231T000000000000Z-1"
     shutil.copytree(store.current(index), copy)
-    flip_a_byte(copy / store.CORPUS)
+    flip_a_byte(copy / store.ALIASES)
     link = index / "test-link"
     os.symlink(copy.name, link)
     os.replace(link, index / store.POINTER)
@@ -244,4 +250,5 @@ def test_gunicorn_workers_pick_up_a_new_index_under_load(corpus, tmp_path):
     assert first != second and cites_new_document(answer)
     assert len(outcomes) > 50 and [o for o in outcomes if o.error] == []
     assert log.count(f"now answers from {index / second}\n") == server.workers, log
-    assert log.count(f"{index / damaged} is unusable: corpus.json is damaged") == server.workers
+    unusable = f"{index / damaged} is unusable: version {damaged}: aliases.json is damaged"
+    assert log.count(unusable) == server.workers

@@ -1,5 +1,6 @@
 """The pieces that make a million sentences fast: top-k retrieval, arrays, parallel reading."""
 
+import json
 import random
 import shutil
 import threading
@@ -14,7 +15,7 @@ from qa.common.codes import Coder, Decoder, Tally, Total
 from qa.common.forks import Forked
 from qa.common.vocabulary import Vocabulary
 from qa.index import build as build_module
-from qa.index import store
+from qa.index import disk, segments, store
 from qa.index.bm25 import BM25Index
 from qa.index.build import indexed_tokens, read_and_count, read_corpus
 from qa.index.counting import TermCounter, TermCounts
@@ -197,16 +198,18 @@ def test_an_index_of_another_format_is_rebuilt(tmp_path, monkeypatch):
     Engine.open(DEFAULT_CORPUS, index)
     monkeypatch.setattr(store, "FORMAT", store.FORMAT + 1)
     with pytest.raises(store.IndexUnusable, match="another format"):
-        store.load(index, "any")
+        store.load(index)
 
 
 def test_a_manifest_that_leaves_out_a_file_is_not_trusted(tmp_path):
     index = tmp_path / "index"
     engine = Engine.open(DEFAULT_CORPUS, index)
-    version = store.current(index)
-    manifest = store._manifest(version)
-    del manifest["checksums"][store.CORPUS]
+    (part,) = engine.saved_segments
+    record = json.loads((part.folder / segments.SEGMENT).read_text("utf-8"))
+    del record["checksums"]["passages-text.npy"]
     with pytest.raises(store.IndexUnusable, match="does not list"):
-        store._verify(version, manifest["checksums"])
-    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, version.name]  # no staging
-    assert engine.index.tf.flags.writeable is False
+        disk.verify(part.folder, record["checksums"], "a segment", segments.FILES)
+    assert sorted(p.name for p in index.iterdir()) == sorted(
+        [store.POINTER, segments.FOLDER, engine.version_dir.name]
+    )  # no staging left
+    assert engine.index.parts[0].tf.flags.writeable is False

@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer.engine import Engine
 from qa.answer.model import as_json
-from qa.index import store
+from qa.index import segments, store
 from qa.index.store import MANIFEST
 from qa.text import spelling
 from tests.helpers import QUESTION, manifest_stamp
@@ -90,26 +90,31 @@ def test_rebuild_flag_rebuilds(corpus, tmp_path):
 def test_an_index_saved_before_versions_is_rebuilt_and_its_files_removed(corpus, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
-    for name in (*store.FILES, MANIFEST):
+    for name in ("bm25-indptr.npy", "passages-text.npy", "corpus.json", MANIFEST):
         (index / name).write_text("{}", "utf-8")
     engine = Engine.open(corpus, index)
-    assert sorted(p.name for p in index.iterdir()) == [store.POINTER, engine.version_dir.name]
+    assert sorted(p.name for p in index.iterdir()) == sorted(
+        [store.POINTER, segments.FOLDER, engine.version_dir.name]
+    )
     assert as_json(engine.ask(QUESTION))["citations"]
 
 
-def test_the_words_are_waited_for_only_once_the_index_and_passages_are_written(corpus, tmp_path):
-    """A build makes the words in another process meanwhile (see Engine.open)."""
+def test_the_lexicon_is_waited_for_only_once_postings_and_passages_are_written(corpus, tmp_path):
+    """An update makes a large segment's lexicon in another process meanwhile."""
     built = Engine.open(corpus, tmp_path / "built")
+    (part,) = built.saved_segments
     folder = tmp_path / "index"
     written_before = []
 
-    def words() -> store.Words:
-        written_before.extend(p.name for p in folder.glob(f"{store.STAGING}*/*"))
-        return store.Words(store.read_aliases(built.version_dir), built.lexicon)
+    def lexicon() -> spelling.Lexicon:
+        staged = segments.folder_of(folder).glob(".staging-*/*")
+        written_before.extend(p.name for p in staged)
+        return part.lexicon
 
-    version = store.save(folder, built.corpus, built.index, words)
-    words_files = {store.ALIASES} | {f for f in store.FILES if f.startswith(spelling.PREFIX)}
-    assert set(written_before) == set(store.FILES) - words_files
-    saved = store.load_version(version, built.corpus.fingerprint)
-    assert saved.index.size == built.index.size
-    assert len(saved.corpus.documents) == len(built.corpus.documents)
+    name = segments.write(folder, part.postings, part.table, part.documents, lexicon)
+    assert written_before and not any(n.startswith(spelling.PREFIX) for n in written_before)
+    assert any(n.startswith("bm25-") for n in written_before)
+    assert any(n.startswith("passages-") for n in written_before)
+    loaded = segments.load(folder, name)
+    assert loaded.size == part.size and len(loaded.documents) == len(part.documents)
+    assert loaded.lexicon.spelling("hasakah") == part.lexicon.spelling("hasakah")

@@ -9,8 +9,7 @@ import sys
 import time
 
 from qa.answer.engine import Engine
-from qa.index import store
-from qa.index.build import build
+from qa.index import store, writer
 from tests.helpers import ROOT
 
 TIMEOUT = 60
@@ -51,7 +50,7 @@ def test_a_writer_that_waited_loads_what_the_first_saved(corpus, tmp_path):
     with store.writing(index):
         waiter = qa_index(corpus, index)
         assert "Waiting for process" in waiter.stderr.readline()
-        saved, _ = build(corpus, index, "a test")
+        saved = writer.update(corpus, index, "a test").version
     out, _ = waiter.communicate(timeout=TIMEOUT)
     assert waiter.returncode == 0 and out.startswith("Indexed 2 documents")
     assert store.current(index) == saved  # loaded, not built again

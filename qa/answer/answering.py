@@ -27,12 +27,13 @@ from qa.answer.query import Query, build_query
 from qa.answer.rank import Ranker, Ranking
 from qa.index import store
 from qa.index.bm25 import BM25Index
+from qa.index.segments import Segment
 from qa.ingest.passages import passage_id
 from qa.text import aliases, spelling
 from qa.text.aliases import AliasTable
 from qa.text.analyze import Analyzer
 from qa.text.question import Question, analyse
-from qa.text.spelling import Lexicon
+from qa.text.spelling import Lexicon, Lexicons
 
 # A second sentence joins the answer text when the ranker finds it at least this share as likely
 # to be the answer as the first.
@@ -56,15 +57,20 @@ class Answerer:
     """Answers questions over one loaded index and its library of passages."""
 
     def __init__(
-        self, library: Library, index: BM25Index, analyzer: Analyzer, version_dir: Path
+        self,
+        library: Library,
+        index: BM25Index,
+        analyzer: Analyzer,
+        version_dir: Path,
+        parts: Sequence[Segment],
     ) -> None:
         self.library, self.index, self.analyzer = library, index, analyzer
-        self.version_dir = version_dir
+        self.version_dir, self._parts = version_dir, parts
 
     @cached_property
     def ranker(self) -> Ranker:
-        titles = [d.title for d in self.library.corpus.documents]
-        return Ranker(self.index, self.library.corpus.table, titles, self.analyzer)
+        corpus = self.library.corpus
+        return Ranker(self.index, corpus.table, corpus.titles, self.analyzer)
 
     @cached_property
     def aliases(self) -> AliasTable:
@@ -73,7 +79,8 @@ class Answerer:
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        return Lexicon.load(self.version_dir)
+        """How the corpus spells its words: its segments' lexicons, as one."""
+        return Lexicons.of([part.lexicon for part in self._parts])
 
     def ask(
         self,
@@ -186,7 +193,7 @@ class Answerer:
     def _has_word(self, word: str) -> bool:
         """Whether the index holds the word's term, in whatever form the corpus wrote it."""
         terms = self.analyzer.word_terms(word)
-        return bool(terms) and all(t in self.index.vocabulary for t in terms)
+        return bool(terms) and all(t in self.index for t in terms)
 
 
 def _quoted(citations: list[Citation]) -> list[Citation]:

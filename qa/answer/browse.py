@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from itertools import compress, pairwise
+from itertools import compress
 
 import numpy as np
 
@@ -27,11 +27,8 @@ class Library:
         self.passages: Sequence[Passage] = corpus.table
         self._by_row = Memo(corpus.table.__getitem__, CITED_PASSAGES)
         self._documents = {d.id: d for d in corpus.documents}
-        bounds = pairwise(corpus.table.doc_starts.tolist())
-        self._rows = {
-            d.id: slice(start, stop)
-            for d, (start, stop) in zip(corpus.documents, bounds, strict=True)
-        }
+        # Each document's passages view its rows of the table (see PassageTable.document).
+        self._rows = {d.id: slice(d.passages.start, d.passages.stop) for d in corpus.documents}
 
     def __contains__(self, doc_id: str) -> bool:
         return doc_id in self._documents

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from functools import cached_property
 from pathlib import Path
 
@@ -19,9 +19,8 @@ from qa.answer.browse import Library
 from qa.answer.model import Anchor, Answer, DocumentSummary, DocumentView
 from qa.answer.rank import Ranker
 from qa.answer.suggestions import Suggestions
-from qa.index import store
-from qa.index.build import IndexNotSaved, build
-from qa.ingest.corpus import fingerprint
+from qa.index import store, writer
+from qa.index.build import IndexNotSaved
 from qa.ingest.passages import Passage
 from qa.text.aliases import AliasTable
 from qa.text.analyze import Analyzer
@@ -46,10 +45,15 @@ class Engine:
         self.corpus_dir, self.index_dir, self.version_dir = corpus_dir, index_dir, saved.folder
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
         self.library = Library(saved.corpus)
-        self.answerer = Answerer(self.library, saved.index, self.analyzer, saved.folder)
+        self.answerer = Answerer(
+            self.library, saved.index, self.analyzer, saved.folder, saved.segments
+        )
         self.passages: Sequence[Passage] = self.library.passages
         # Seconds spent computing passage vectors for this version (0 when they were saved).
         self.vector_seconds = 0.0
+        # What the update that made this engine's version did, when it made one.
+        self.summary: writer.Summary | None = None
+        self.saved_segments = saved.segments
         if settings.semantic_enabled() if semantic is None else semantic:
             self.use_semantic()
 
@@ -76,16 +80,19 @@ class Engine:
         index_dir: str | Path | None = None,
         *,
         rebuild: bool = False,
+        optimize: bool = False,
         progress: Callable[[int, int], None] | None = None,
         wait: float | None = None,
         waiting: Callable[[str], None] | None = None,
         semantic: bool | None = None,
     ) -> Engine:
-        """Loads the saved index when the corpus is unchanged, else builds and saves it.
+        """Loads the saved index when the corpus is unchanged, else updates and saves it: only
+        new and changed files are read (all of them when `rebuild`), see qa.index.writer;
+        `optimize` merges its segments into one.
 
-        `progress` is told (files read, files in all) while a build reads the corpus. A build
+        `progress` is told (files read, files to read) while an update reads files. An update
         first waits for any other process writing the index (at most `wait` seconds when
-        given; `waiting` is told who that is), then loads what that one saved if it is current.
+        given; `waiting` is told who that is), and reads nothing if that one made it current.
 
         Raises CorpusError when the folder is missing or holds no usable document,
         IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
@@ -94,13 +101,13 @@ class Engine:
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
-        # Only a saved index needs the folder's fingerprint beforehand: a rebuild reads every
-        # file anyway and fingerprints what it read, so hashing the corpus first would be twice.
-        digest = None if rebuild else fingerprint(corpus_path)
-        why = "a rebuild was asked for"
-        if digest is not None:
+        why = "a rebuild was asked for" if rebuild else "merging its segments was asked for"
+        if not (rebuild or optimize):
             try:
-                return cls(store.load(index_path, digest), corpus_path, index_path, semantic)
+                saved = store.load(index_path)
+                if writer.is_current(corpus_path, saved.plan):
+                    return cls(saved, corpus_path, index_path, semantic)
+                why = "files changed"
             except store.IndexUnusable as exc:
                 why = str(exc)
         with ExitStack() as held:
@@ -108,14 +115,14 @@ class Engine:
                 held.enter_context(store.writing(index_path, wait, waiting))
             except OSError as exc:  # the folder cannot be made, or opened to lock it
                 raise IndexNotSaved.of(index_path, why, exc) from exc
-            if digest is not None:
-                # The writer waited for may have just saved this very corpus's index.
-                with suppress(store.IndexUnusable):
-                    return cls(store.load(index_path, digest), corpus_path, index_path, semantic)
-                log.info("building the index at %s: %s", index_path, why)
-            version, built = build(corpus_path, index_path, why, digest, progress)
+            log.info("updating the index at %s: %s", index_path, why)
+            # The writer waited for may have just brought the index in step: then this reads
+            # nothing and saves nothing.
+            done = writer.update(corpus_path, index_path, why, progress, rebuild, optimize)
         # Served from the saved, memory-mapped files, as every later start will be.
-        return cls(store.load_version(version, built), corpus_path, index_path, semantic)
+        engine = cls(store.load_version(done.version), corpus_path, index_path, semantic)
+        engine.summary = done.summary
+        return engine
 
     @classmethod
     def load_version(cls, corpus_dir: Path, index_dir: Path, version: Path) -> Engine:
@@ -123,7 +130,7 @@ class Engine:
 
         Raises store.IndexUnusable when the version fails its checks.
         """
-        return cls(store.load_version(version, None), corpus_dir, index_dir)
+        return cls(store.load_version(version), corpus_dir, index_dir)
 
     def ask(
         self,
@@ -215,8 +222,8 @@ class Engine:
     def stats(self) -> dict:
         return {
             "documents": len(self.corpus.documents),
-            "passages": self.index.size,
-            "terms": len(self.index.vocabulary),
+            "passages": self.index.stats.passages,
+            "terms": self.index.terms,
             "skipped": [
                 {"file": s.file, "reason": s.reason}
                 for s in self.corpus.skipped + self.corpus.unsupported

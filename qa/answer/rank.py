@@ -162,6 +162,14 @@ class Ranker:
         return np.cumsum(starts) - 1, np.append(first, n)
 
     @cached_property
+    def _live_paragraphs(self) -> int:
+        """How many paragraphs the live passages make (deleted ones wait in the table for a
+        merge)."""
+        first = self.paragraphs[1][:-1]
+        live = self.index.live
+        return len(first) if live is None else int(np.count_nonzero(live[first]))
+
+    @cached_property
     def _cumulative_length(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
 
@@ -169,22 +177,27 @@ class Ranker:
         """The query's terms that the index holds, with their postings."""
         index = self.index
         asked = set(query.terms or query.from_history)
-        names, postings, weights, found, own, idf = [], [], [], [], [], []
+        names, postings, weights, found_weights, own, idf = [], [], [], [], [], []
         missing = 0.0
         for term, weight in query.weights.items():
-            column = index.vocabulary.get(term)
-            if column is None:
+            found = index.term(term)
+            if found is None:
                 missing += weight if term in asked else 0.0
                 continue
-            rows, weighed = index.postings(column)
             names.append(term)
-            postings.append(np.asarray(rows))
-            weights.append(weighed)
-            found.append(weight)
+            postings.append(found.rows)
+            weights.append(found.weights)
+            found_weights.append(weight)
             own.append(weight if term in asked else 0.0)
-            idf.append(float(index.idf[column]))
+            idf.append(found.idf)
         return Terms(
-            names, postings, weights, np.array(found), np.array(own), np.array(idf), missing
+            names,
+            postings,
+            weights,
+            np.array(found_weights),
+            np.array(own),
+            np.array(idf),
+            missing,
         )
 
     def rank(
@@ -310,10 +323,10 @@ class Ranker:
         """rows x terms: how many of each term's postings are below each row."""
         # In the postings' own type: searchsorted would otherwise copy the postings to convert
         # them, which costs in proportion to their length (a millisecond for a common term).
-        rows = rows.astype(self.index.indices.dtype)
+        rows = rows.astype(self.index.row_type)
         out = np.empty((len(rows), len(terms)), np.intp)
         for j, postings in enumerate(terms.postings):
-            out[:, j] = np.searchsorted(postings, rows)
+            out[:, j] = np.searchsorted(postings, rows.astype(postings.dtype, copy=False))
         return out
 
     def _weights_at(self, terms: Terms, places: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -329,18 +342,17 @@ class Ranker:
     ) -> np.ndarray:
         """BM25 of each row's paragraph [start, end), where `tf` counts the sentences that hold
         each term."""
-        paragraphs = len(self.paragraphs[1]) - 1
+        paragraphs = self._live_paragraphs
         lengths = self._cumulative_length[end] - self._cumulative_length[start]
-        average = self._cumulative_length[-1] / paragraphs
+        average = self.index.stats.length / paragraphs
         idf = _idf(paragraphs, np.array([self._paragraph_dfs[name] for name in terms.names]))
         norm = PARAGRAPH_K1 * (1 - PARAGRAPH_B + PARAGRAPH_B * lengths / average)
         return (idf * tf * (PARAGRAPH_K1 + 1) / (tf + norm[:, None])) @ terms.query
 
     def _paragraph_df(self, term: str) -> int:
         """How many paragraphs hold the term."""
-        column = self.index.vocabulary[term]
-        lo, hi = self.index.indptr[column : column + 2].tolist()
-        return 1 + int(np.count_nonzero(np.diff(self.paragraphs[0][self.index.indices[lo:hi]])))
+        rows = self.index.term(term).rows
+        return 1 + int(np.count_nonzero(np.diff(self.paragraphs[0][rows])))
 
     def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
         """rows x terms: whether each row's document title holds each term."""
@@ -352,8 +364,7 @@ class Ranker:
         return out
 
     def _surface(self, row: int) -> Surface:
-        offsets, blob = self.table.columns["text-offsets"], self.table.columns["text"]
-        return Surface(blob[offsets[row] : offsets[row + 1]].tobytes().decode("utf-8"))
+        return Surface(self.table.text(row))
 
     def _answer_kind(self, question: Question, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each sentence says that the question does not (new words, names, numbers), and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -69,6 +70,11 @@ class Vocabulary(Mapping[str, int]):
 
     def __iter__(self) -> Iterator[str]:
         return map(self.term, range(len(self)))
+
+    def term_bytes(self) -> list[bytes]:
+        """Every term's UTF-8 bytes, by column."""
+        data, bounds = self.terms.tobytes(), self.offsets.tolist()
+        return [data[a:b] for a, b in pairwise(bounds)]
 
     def term(self, column: int) -> str:
         return self._bytes(column).decode("utf-8")

@@ -1,11 +1,13 @@
-"""A BM25 index that gives exactly rank-bm25's BM25Okapi scores, weighed at query time.
+"""A BM25 index over segments that gives exactly rank-bm25's BM25Okapi scores of its live passages.
 
-BM25Okapi scores every document in a Python loop per query term. Here each term's postings
-(the passages that hold it, ascending, and how often) are stored column by column (CSC arrays)
-as small integers, and a query weighs only the postings of its terms,
-idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), with the corpus statistics (idf,
-average length) of the index: its cost follows the postings it reads, not the corpus. Every array
-is saved as a .npy file and loaded memory-mapped, the vocabulary included.
+An index is a list of immutable segments (Postings: each term's passages, ascending, and how often
+the term is in each, as small integers in column arrays) and the passages deleted from them. A
+query weighs only the postings of its terms, idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl /
+avgdl)), with the statistics of the live passages: their count and average length (Stats, made
+when a version is committed) and each query term's document frequency, counted at query time
+over its live postings. So whatever additions, changes and removals made a version, its scores
+are BM25Okapi's over its live passages built from scratch. Every array is saved as a .npy file
+and loaded memory-mapped, the vocabulary included.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,98 +32,295 @@ PREFIX = "bm25-"
 # The weighed postings of a term in at most this many passages are remembered (see Memo): for
 # those, numpy's calls cost more than the arithmetic; a common term's are weighed each time.
 REMEMBERED_POSTINGS = 256
-ARRAYS = ("params", "indptr", "indices", "tf", "doc-len", "hashes", "offsets", "terms")
+ARRAYS = ("indptr", "indices", "tf", "doc-len", "hashes", "offsets", "terms")
+PARAMS = "params"
 
 Query = Mapping[str, float] | Iterable[str]
 
 
-class BM25Index:
-    """BM25Okapi over lists of terms: `index`, `scores`, `retrieve`, `save`, `load`."""
+class Postings:
+    """One segment's postings, column by column (CSC), and the length of each of its passages."""
 
-    def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
-        self.k1, self.b, self.epsilon = k1, b, epsilon
-        self.vocabulary, _ = Vocabulary.build([])
-        self.idf = np.zeros(0)
-        self.doc_len = np.zeros(0, dtype=np.int32)
-        self.indptr = np.zeros(1, dtype=np.int32)
-        self.indices = np.zeros(0, dtype=np.int32)
-        self.tf = np.zeros(0, dtype=np.uint8)
-        self.avgdl, self._norm = 1.0, np.zeros(0)
-        # Each thread adds scores up in its own buffer, kept between queries and reset after.
-        self._local = threading.local()
-        self._weighed = Memo(self._weigh, LOOKUPS)
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
+    ) -> None:
+        self.vocabulary, self.indptr, self.indices, self.tf = vocabulary, indptr, indices, tf
+        self.doc_len = doc_len
 
     @property
     def size(self) -> int:
         return len(self.doc_len)
 
+    @classmethod
+    def of_counts(cls, counts: TermCounts) -> Postings:
+        """The postings of passages already counted (see TermCounts)."""
+        vocabulary, column = Vocabulary.build(counts.terms)
+        cols = column.astype(np.int32)[counts.term_ids]
+        rows = np.repeat(np.arange(len(counts.lengths), dtype=np.int32), counts.distinct)
+        return cls._of(vocabulary, rows, cols, counts.counts, compact(counts.lengths))
+
+    @classmethod
+    def _of(
+        cls,
+        vocabulary: Vocabulary,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
+    ) -> Postings:
+        # scipy's conversion of (row, column) pairs to CSC is one linear pass.
+        # A term is rarely in a sentence more than 255 times: a byte per count, else two or four.
+        shape = (len(doc_len), len(vocabulary))
+        postings = sparse.coo_matrix((compact(tf), (rows, cols)), shape=shape).tocsc()
+        postings.sort_indices()
+        return cls(vocabulary, compact(postings.indptr), postings.indices, postings.data, doc_len)
+
+    @classmethod
+    def merged(cls, parts: Sequence[Postings], lives: Sequence[np.ndarray | None]) -> Postings:
+        """The live passages of the parts, in order, as one segment: their terms' columns joined
+        by the terms' bytes, and the terms only deleted passages held left out."""
+        columns: dict[bytes, int] = {}
+        rows, cols, tfs, lengths = [], [], [], []
+        base = 0
+        for part, live in zip(parts, lives, strict=True):
+            keep = np.ones(part.size, bool) if live is None else np.asarray(live, bool)
+            renumbered = np.cumsum(keep) - 1 + base
+            own = np.array(
+                [columns.setdefault(t, len(columns)) for t in part.vocabulary.term_bytes()],
+                np.int64,
+            )
+            col = np.repeat(own, np.diff(part.indptr))
+            held = keep[part.indices]
+            rows.append(renumbered[part.indices[held]])
+            cols.append(col[held])
+            tfs.append(part.tf[held])
+            lengths.append(part.doc_len[keep])
+            base += int(keep.sum())
+        col = np.concatenate([np.zeros(0, np.int64), *cols])
+        used = np.bincount(col, minlength=len(columns)) > 0
+        terms = [t.decode("utf-8") for t, u in zip(columns, used.tolist(), strict=True) if u]
+        vocabulary, column = Vocabulary.build(terms)
+        new = np.full(len(columns), -1, np.int64)
+        new[used] = column
+        return cls._of(
+            vocabulary,
+            np.concatenate([np.zeros(0, np.int64), *rows]),
+            new[col],
+            np.concatenate([np.zeros(0, np.uint8), *tfs]),
+            compact(np.concatenate([np.zeros(0, np.int64), *lengths])),
+        )
+
+    def live_df(self, live: np.ndarray | None) -> np.ndarray:
+        """How many live passages hold each term, by column (`live`: None when all are)."""
+        if live is None or not len(self.indices):
+            return np.diff(self.indptr).astype(np.int64)
+        # Every column holds at least one posting, so no two starts are equal but at the end.
+        return np.add.reduceat(live[self.indices], self.indptr[:-1], dtype=np.int64)
+
+    def save(self, folder: Path) -> list[str]:
+        vocabulary = self.vocabulary
+        return arrays.save(
+            folder,
+            {
+                PREFIX + "indptr": self.indptr,
+                PREFIX + "indices": self.indices,
+                PREFIX + "tf": self.tf,
+                PREFIX + "doc-len": self.doc_len,
+                PREFIX + "hashes": vocabulary.hashes,
+                PREFIX + "offsets": vocabulary.offsets,
+                PREFIX + "terms": vocabulary.terms,
+            },
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Postings:
+        """The saved postings, memory-mapped; ValueError or OSError when they are damaged."""
+        loaded = arrays.load(folder, [PREFIX + name for name in ARRAYS])
+        a = {name: loaded[PREFIX + name] for name in ARRAYS}
+        vocabulary = Vocabulary(a["hashes"], a["offsets"], a["terms"])
+        indptr, v = a["indptr"], len(vocabulary)
+        if not (
+            v == len(a["offsets"]) - 1 == len(indptr) - 1
+            and indptr[-1] == len(a["indices"]) == len(a["tf"])
+            and a["offsets"][-1] == len(a["terms"])
+        ):
+            raise ValueError("index arrays disagree")
+        return cls(vocabulary, indptr, a["indices"], a["tf"], a["doc-len"])
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What BM25 weighs with of a version's live passages: their count, their total length, and
+    how many distinct terms they hold with the sum of those terms' idf (for the idf floor)."""
+
+    passages: int
+    length: int
+    terms: int
+    idf_sum: float
+
+    @classmethod
+    def of(cls, parts: Sequence[Postings], lives: Sequence[np.ndarray | None]) -> Stats:
+        n = length = 0
+        hashes, dfs = [], []
+        for part, live in zip(parts, lives, strict=True):
+            df = part.live_df(live)
+            held = df > 0
+            hashes.append(part.vocabulary.hashes[held])
+            dfs.append(df[held])
+            n += part.size if live is None else int(np.count_nonzero(live))
+            length += int(part.doc_len.sum() if live is None else part.doc_len[live].sum())
+        df = np.concatenate([np.zeros(0, np.int64), *dfs])
+        if len(parts) > 1:
+            # One term in several segments is one term: the same bytes give the same 64-bit hash
+            # (two terms of one hash in different segments would be counted as one).
+            distinct, inverse = np.unique(np.concatenate(hashes), return_inverse=True)
+            df = np.bincount(inverse, df, minlength=len(distinct))
+        df = df.astype(float)
+        # The same operations as BM25Okapi._calc_idf.
+        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
+        return cls(n, length, len(df), float(idf.sum()))
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term's live postings over the whole index: passages, ascending, and its BM25 weight in
+    each (arrays not to be changed), with its idf and document frequency."""
+
+    rows: np.ndarray
+    weights: np.ndarray
+    idf: float
+    df: int
+
+
+class BM25Index:
+    """BM25Okapi over lists of terms: `index`, `scores`, `retrieve`, `save`, `load`; over several
+    segments and their deletions with `of_segments`."""
+
+    def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+        # Each thread adds scores up in its own buffer, kept between queries and reset after.
+        self._local = threading.local()
+        self._terms: Memo[str, Term | list | None] = Memo(self._find, LOOKUPS)
+        self.of_segments([], [])
+
     def index(self, corpus: Iterable[list[str]]) -> BM25Index:
         return self.index_counts(TermCounts.of(corpus))
 
     def index_counts(self, counts: TermCounts) -> BM25Index:
-        """Indexes passages already counted (see TermCounts)."""
-        self.vocabulary, column = Vocabulary.build(counts.terms)
-        self.doc_len = compact(counts.lengths)
-        self._set_postings(counts.distinct, column.astype(np.int32)[counts.term_ids], counts.counts)
-        return self
+        """Indexes passages already counted (see TermCounts), as one segment."""
+        return self.of_segments([Postings.of_counts(counts)], [None])
 
-    def _set_postings(self, distinct: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> None:
-        """Sets the postings from postings listed passage by passage, `distinct` of each."""
-        n, v = self.size, len(self.vocabulary)
-        indptr = np.concatenate([[0], np.cumsum(distinct, dtype=np.int64)])
-        # Rows are in order, so this is CSR; scipy's conversion to CSC is one linear pass.
-        # A term is rarely in a sentence more than 255 times: a byte per count, else two or four.
-        postings = sparse.csr_matrix((compact(tf), cols, indptr), shape=(n, v)).tocsc()
-        self.indptr, self.indices, self.tf = (
-            compact(postings.indptr),
-            postings.indices,
-            postings.data,
-        )
-        self._weigh_terms()
-
-    def _weigh_terms(self) -> None:
-        """The statistics a query weighs postings with: every term's idf, the average length."""
-        n, v = self.size, len(self.vocabulary)
-        df = np.diff(self.indptr).astype(float)
-        # The same operations, in the same order, as BM25Okapi._calc_idf.
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
-        if v:
-            floor = self.epsilon * (idf.sum() / v)
-            idf = np.where(idf < 0, floor, idf)
-        self.idf = idf
-        self.avgdl = _mean_length(self.doc_len)
+    def of_segments(
+        self,
+        parts: Sequence[Postings],
+        lives: Sequence[np.ndarray | None],
+        stats: Stats | None = None,
+    ) -> BM25Index:
+        """Serves these segments, one after the other; `lives` says which passages of each are
+        live (None: all); `stats` are theirs (see Stats.of), when known."""
+        self.parts, self.lives = list(parts), list(lives)
+        sizes = [p.size for p in self.parts]
+        self.bases = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self.size = int(self.bases[-1])
+        self.row_type = np.int32 if self.size < 2**31 else np.int64
+        self.stats = stats or Stats.of(self.parts, self.lives)
+        lengths = [p.doc_len for p in self.parts]
+        self.doc_len = lengths[0] if len(lengths) == 1 else compact(np.concatenate([[], *lengths]))
+        self.live = None
+        if any(live is not None for live in self.lives):
+            self.live = np.concatenate(
+                [
+                    np.ones(s, bool) if v is None else v
+                    for s, v in zip(sizes, self.lives, strict=True)
+                ]
+            )
+        n = self.stats.passages
+        self.avgdl = self.stats.length / n if n else 1.0
+        # The floor of a negative idf, as BM25Okapi sets it: epsilon times the average idf.
+        terms = self.stats.terms
+        self.floor = self.epsilon * (self.stats.idf_sum / terms) if terms else 0.0
         # BM25's length normalisation of every passage, as BM25Okapi.get_scores computes it.
         self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl)
-        self._weighed.clear()
+        self._terms.clear()
+        return self
 
-    def postings(self, column: int) -> tuple[np.ndarray, np.ndarray]:
-        """A term's passages, ascending, and its BM25 weight in each (arrays not to be changed)."""
-        if self.indptr[column + 1] - self.indptr[column] <= REMEMBERED_POSTINGS:
-            return self._weighed[column]
-        return self._weigh(column)
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The terms of an index of one segment."""
+        (part,) = self.parts
+        return part.vocabulary
 
-    def _weigh(self, column: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.indptr[column : column + 2].tolist()
-        rows, tf = self.indices[lo:hi], self.tf[lo:hi].astype(np.float64)
-        # The same operations, in the same order, as BM25Okapi.get_scores, so the same floats.
-        weights = self.idf[column] * (tf * (self.k1 + 1) / (tf + self._norm[rows]))
+    @property
+    def terms(self) -> int:
+        """How many distinct terms the live passages hold."""
+        return self.stats.terms
+
+    def term(self, term: str) -> Term | None:
+        """The term's live postings, weighed; None when no live passage holds it."""
+        found = self._terms[term]
+        return found if found is None or isinstance(found, Term) else self._weigh(found)
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._terms[term] is not None
+
+    def _find(self, term: str) -> Term | list | None:
+        """The term weighed when it has few postings, else where they are: (part, column)s."""
+        places = []
+        for i, part in enumerate(self.parts):
+            column = part.vocabulary.get(term)
+            if column is not None:
+                places.append((i, column))
+        if not places:
+            return None
+        held = sum(int(self.parts[i].indptr[c + 1] - self.parts[i].indptr[c]) for i, c in places)
+        return self._weigh(places) if held <= REMEMBERED_POSTINGS else places
+
+    def _weigh(self, places: list[tuple[int, int]]) -> Term | None:
+        rows, tfs = [], []
+        for i, column in places:
+            part, live = self.parts[i], self.lives[i]
+            lo, hi = part.indptr[column : column + 2].tolist()
+            found, tf = part.indices[lo:hi], part.tf[lo:hi]
+            if live is not None:
+                held = live[found]
+                found, tf = found[held], tf[held]
+            if self.bases[i]:
+                found = found.astype(self.row_type) + self.row_type(self.bases[i])
+            rows.append(found)
+            tfs.append(tf)
+        if len(rows) > 1:
+            rows, tfs = [np.concatenate(rows)], [np.concatenate(tfs)]
+        found, tf = rows[0], tfs[0].astype(np.float64)
+        df = len(found)
+        if not df:
+            return None
+        n = self.stats.passages
+        # The same operations, in the same order, as BM25Okapi._calc_idf and get_scores.
+        idf = math.log(n - df + 0.5) - math.log(df + 0.5)
+        if idf < 0:
+            idf = self.floor
+        weights = idf * (tf * (self.k1 + 1) / (tf + self._norm[found]))
         weights.flags.writeable = False
-        return rows, weights
+        return Term(found, weights, idf, df)
 
     def document_frequency(self, term: str) -> int:
-        """How many passages hold the term."""
-        column = self.vocabulary.get(term)
-        return 0 if column is None else int(self.indptr[column + 1] - self.indptr[column])
+        """How many live passages hold the term."""
+        found = self.term(term)
+        return 0 if found is None else found.df
 
     def _postings(self, query: Query) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """(rows, weights, query weight) of each query term found, in query order."""
         weights = query if isinstance(query, Mapping) else Counter(query)
         postings = []
         for term, weight in weights.items():
-            column = self.vocabulary.get(term)
-            if column is None or not weight:
-                continue
-            postings.append((*self.postings(column), weight))
+            found = self.term(term) if weight else None
+            if found is not None:
+                postings.append((found.rows, found.weights, weight))
         return postings
 
     def scores(self, query: Query) -> np.ndarray:
@@ -167,53 +367,21 @@ class BM25Index:
 
     def max_idf(self) -> float:
         """The idf of a term found nowhere, as BM25Okapi's formula would give it."""
-        return math.log(self.size + 0.5) - math.log(0.5)
+        return math.log(self.stats.passages + 0.5) - math.log(0.5)
+
+    def params(self) -> np.ndarray:
+        return np.array([self.k1, self.b, self.epsilon])
 
     def save(self, folder: Path) -> list[str]:
-        """Writes the index as .npy files and returns their names."""
-        vocabulary = self.vocabulary
-        return arrays.save(
-            folder,
-            {
-                PREFIX + "params": np.array([self.k1, self.b, self.epsilon]),
-                PREFIX + "indptr": self.indptr,
-                PREFIX + "indices": self.indices,
-                PREFIX + "tf": self.tf,
-                PREFIX + "doc-len": self.doc_len,
-                PREFIX + "hashes": vocabulary.hashes,
-                PREFIX + "offsets": vocabulary.offsets,
-                PREFIX + "terms": vocabulary.terms,
-            },
-        )
+        """Writes an index of one segment, with no deletion, as .npy files; returns their names."""
+        (part,) = self.parts
+        return arrays.save(folder, {PREFIX + PARAMS: self.params()}) + part.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        """The saved index, memory-mapped; ValueError or OSError when it is damaged."""
-        a = _load(folder)
-        k1, b, epsilon = a["params"].tolist()
-        index = cls(k1, b, epsilon)
-        index.vocabulary = Vocabulary(a["hashes"], a["offsets"], a["terms"])
-        index.doc_len = a["doc-len"]
-        index.indptr, index.indices, index.tf = a["indptr"], a["indices"], a["tf"]
-        v = len(index.vocabulary)
-        if not (
-            v == len(a["offsets"]) - 1 == len(index.indptr) - 1
-            and index.indptr[-1] == len(index.indices) == len(index.tf)
-            and a["offsets"][-1] == len(a["terms"])
-        ):
-            raise ValueError("index arrays disagree")
-        index._weigh_terms()
-        return index
-
-
-def _mean_length(doc_len: np.ndarray) -> float:
-    """BM25's average passage length (1 for no passage, where nothing is weighed)."""
-    return doc_len.sum() / len(doc_len) if len(doc_len) else 1.0
-
-
-def _load(folder: Path) -> dict[str, np.ndarray]:
-    loaded = arrays.load(folder, [PREFIX + name for name in ARRAYS])
-    return {name: loaded[PREFIX + name] for name in ARRAYS}
+        """An index saved by `save`, memory-mapped; ValueError or OSError when it is damaged."""
+        k1, b, epsilon = arrays.load(folder, [PREFIX + PARAMS])[PREFIX + PARAMS].tolist()
+        return cls(k1, b, epsilon).of_segments([Postings.load(folder)], [None])
 
 
 def _at_least_as_good(

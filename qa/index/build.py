@@ -2,8 +2,7 @@
 
 Large folders are read on every CPU: files go to worker processes in chunks of about a megabyte,
 which parse, split, analyze and pack their passages into compact arrays for the parent to join.
-The counts become the BM25 index; the aliases and the lexicon of spellings are made by a child
-process meanwhile; the version is saved by qa.index.store.
+The counts become a segment of the index (qa.index.writer).
 """
 
 from __future__ import annotations
@@ -11,19 +10,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from qa.common.codes import Coder, Tally, Total
-from qa.common.forks import Forked, can_fork
-from qa.index import store
-from qa.index.bm25 import BM25Index
+from qa.common.forks import can_fork
 from qa.index.counting import JoinedCounts, TermCounter, TermCounts
 from qa.ingest.corpus import (
     Corpus,
-    CorpusError,
     Document,
     Skipped,
     content_digest,
@@ -36,9 +32,8 @@ from qa.ingest.corpus import (
 )
 from qa.ingest.passages import Passage, PassageTable
 from qa.settings import cpus
-from qa.text import aliases
 from qa.text.analyze import Analyzer, tokens
-from qa.text.spelling import Lexicon, words_in, written_words
+from qa.text.spelling import words_in, written_words
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +56,25 @@ def read_and_count(
     tokens_of: TokensOf | None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    only: Sequence[Path] | None = None,
+    taken: Collection[str] = (),
+    ids: Mapping[str, str] | None = None,
 ) -> tuple[Corpus, TermCounts]:
     """The corpus, and the terms of every passage's tokens as `tokens_of` gives them (none when
     it is None).
 
-    `progress` is told (files read, files in all) as reading goes on.
+    `progress` is told (files read, files in all) as reading goes on. `only` reads those files
+    of the folder, not all; their documents' ids are none of `taken`, and a file named in `ids`
+    keeps the id given there when it is free. The corpus's `digests` holds the digest of each
+    file's content as read, by its name in the folder.
 
     `workers` processes share the work (default: one per CPU when the corpus is large enough to
     gain from it); the result is the same for any number. The corpus's fingerprint is that of
     the bytes read, so it says what the index holds even when a file changed meanwhile.
     """
     files, others = listing(folder)
+    if only is not None:
+        files = list(only)
     chunks = _chunks(files)
     tasks = [(folder, paths, tokens_of) for paths in chunks]
     documents: list[Document] = []
@@ -80,7 +83,8 @@ def read_and_count(
     # Joined as the chunks come, while the workers read on.
     counts, words = JoinedCounts(), Total()
     digests: list[bytes] = []
-    used_ids: set[str] = set()
+    used_ids: set[str] = set(taken)
+    ids = ids or {}
     done = 0
     for paths, chunk in zip(
         chunks, _read_chunks(tasks, _worker_count(chunks, workers)), strict=True
@@ -93,7 +97,8 @@ def read_and_count(
             if isinstance(entry, Skipped):
                 skipped.append(entry)
                 continue
-            entry.id = unique_id(entry.id, used_ids)
+            kept = ids.get(entry.path)
+            entry.id = kept if kept and kept not in used_ids else unique_id(entry.id, used_ids)
             used_ids.add(entry.id)
             documents.append(entry)
         tables.append(chunk.table)
@@ -106,6 +111,9 @@ def read_and_count(
     written = words.counter()
     written.update(written_words(d.title for d in documents))
     corpus = Corpus(documents, skipped, table, digest, written, unsupported(folder, others))
+    corpus.digests = {
+        path.relative_to(folder).as_posix(): d for path, d in zip(files, digests, strict=True)
+    }
     return corpus, counts.counts()
 
 
@@ -223,49 +231,9 @@ class IndexNotSaved(Exception):
         return cls(f"the index at {index_dir} has to be built ({why}) but cannot be saved: {error}")
 
 
-def build(
-    corpus_dir: Path,
-    index_dir: Path,
-    why: str,
-    expected: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[Path, str]:
-    """Builds and saves the index of a folder; its version's folder and the files' fingerprint.
-
-    `why` says in IndexNotSaved's message why it was built; `expected` is the folder's
-    fingerprint taken beforehand, if any, to warn when files changed while they were read.
-
-    Raises CorpusError when the folder holds no usable document, IndexNotSaved when the index
-    cannot be saved.
-    """
-    corpus, counts = read_and_count(corpus_dir, indexed_tokens, progress=progress)
-    if not corpus.documents:
-        reasons = "; ".join(f"{s.file}: {s.reason}" for s in corpus.skipped + corpus.unsupported)
-        raise CorpusError(
-            f"no usable document in {corpus_dir}" + (f" ({reasons})" if reasons else "")
-        )
-    if expected is not None and corpus.fingerprint != expected:
-        # The index records the files as read, so the next start sees what changed since.
-        log.warning("files of %s changed while they were being indexed", corpus_dir)
-    words = Forked(_words, corpus)  # made by a child meanwhile, on the other CPU
-    index = BM25Index().index_counts(counts)
-    try:
-        version = store.save(index_dir, corpus, index, words.result)
-    except OSError as exc:
-        raise IndexNotSaved.of(index_dir, why, exc) from exc
-    return version, corpus.fingerprint
-
-
 def indexed_tokens(passage: Passage, title: str) -> list[str]:
     """A passage's tokens; an infobox field also carries its document's title, its subject."""
     found = tokens(passage.text)
     if passage.kind == "infobox":
         found += tokens(title)
     return found
-
-
-def _words(corpus: Corpus) -> store.Words:
-    """The aliases the corpus defines and the lexicon of its spellings."""
-    return store.Words(
-        aliases.as_json(aliases.mine_table(corpus.table)), Lexicon.of_words(corpus.words)
-    )

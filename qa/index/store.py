@@ -1,70 +1,61 @@
-"""Saving and loading a built index: versions of plain files with a checked manifest (no pickle).
+"""Versions of an index: which segments it is made of, which of their documents are deleted, and
+the statistics of its live passages, in a checked manifest (no pickle).
 
-The arrays (BM25 weights, vocabulary, passages) are .npy files that load memory-mapped, so a
-saved index is ready at once and the processes that load it share one copy in the page cache.
+The index folder holds `segments/` (qa.index.segments), versions `v-<UTC time>-<pid>/` and a
+symbolic link, `current`, naming the version in use. A version's folder holds its manifest and
+the aliases its live passages define; its arrays are its segments', memory-mapped, so a saved
+index is ready at once and the processes that load it share one copy in the page cache. A new
+version is written in a staging folder, synced to disk (files, then folder), renamed to its
+version name, and made current by replacing the link in one atomic step, so a reader always
+finds a whole index: the old one or the new one, and a power loss cannot leave a current version
+that fails its checksums. Files are never changed in place; a version stays on disk while it is
+current, the one before it, or loaded by any process (each loader holds a shared lock on its
+manifest), and a segment while a kept version names it or a process maps it.
 
-The index folder holds versions, `v-<UTC time>-<pid>/`, and a symbolic link, `current`, naming
-the one in use. A new version is written in a staging folder, checked, renamed to its version
-name, and made current by replacing the link in one atomic step, so a reader always finds a
-whole index: the old one or the new one. Files are never changed in place, and a version stays
-on disk while it is current, the one before it, or loaded by any process (each loader holds a
-shared lock on its manifest), so a process still mapping an older version keeps reading it whole.
-
-A new version's files, then its folder, are synced to disk before `current` names it, so a power
-loss cannot leave a current version that fails its checksums. One process writes at a time: a
-writer holds an exclusive lock on the index folder (`writing`), which readers never take.
+One process writes at a time: a writer holds an exclusive lock on the index folder (`writing`),
+which readers never take.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import sys
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.index import bm25
-from qa.index.bm25 import BM25Index
-from qa.ingest import passages
-from qa.ingest.corpus import Corpus, Document, Skipped
-from qa.ingest.passages import PassageTable
-from qa.settings import cpus
-from qa.text import spelling
+from qa.index import disk, segments
+from qa.index.bm25 import BM25Index, Stats
+from qa.index.disk import IndexUnusable
+from qa.index.segments import Segment
+from qa.ingest.corpus import Corpus, Skipped
+from qa.ingest.passages import JoinedTable
+from qa.text import aliases
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 10
+FORMAT = 11
 MANIFEST = "manifest.json"
-CORPUS = "corpus.json"
-# The aliases the corpus defines (how it spells its words is in the lexicon's arrays).
+# The aliases the live passages define (how they spell their words is in the segments' lexicons).
 ALIASES = "aliases.json"
-FILES = (
-    [f"{bm25.PREFIX}{name}.npy" for name in bm25.ARRAYS]
-    + [f"{passages.PREFIX}{name}.npy" for name in passages.COLUMNS]
-    + [f"{spelling.PREFIX}{name}.npy" for name in spelling.ARRAYS]
-    + [CORPUS, ALIASES]
-)
 POINTER = "current"
 # Who holds the writer's lock (see writing); there only while someone does.
 WRITER = ".writer"
 WAIT_STEP = 0.05
 MAX_COMMAND = 200
 VERSION = "v-"
-STAGING = ".staging-"
 # Versions kept whether or not a process uses them: the current one and the one before it.
 KEEP = 2
+# Files an index saved before segments kept at the top of the folder.
+OLD_FILES = ("corpus.json", "aliases.json", "manifest.json")
 
-
-class IndexUnusable(Exception):
-    """The saved index is missing, stale, damaged or of another format."""
+__all__ = ["IndexBusy", "IndexUnusable", "FileRecord", "Plan", "Saved", "writing", "commit"]
 
 
 class IndexBusy(Exception):
@@ -133,46 +124,107 @@ def _holder(folder: Path) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class FileRecord:
+    """A corpus file as the index last read it: its size, modification time and content digest."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a version holds: its segments, the documents deleted from each (by number), the
+    files it read and those it could not use, and the statistics of its live passages."""
+
+    params: list[float]
+    segments: list[str]
+    deleted: list[set[int]]
+    files: dict[str, FileRecord]
+    skipped: list[Skipped]
+    unsupported: list[Skipped]
+    stats: Stats | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "params": self.params,
+            "segments": [
+                {"name": name, "deleted": sorted(gone)}
+                for name, gone in zip(self.segments, self.deleted, strict=True)
+            ],
+            "stats": dataclasses.asdict(self.stats) if self.stats else None,
+            "files": {name: dataclasses.astuple(r) for name, r in self.files.items()},
+            "skipped": [dataclasses.asdict(s) for s in self.skipped],
+            "unsupported": [dataclasses.asdict(s) for s in self.unsupported],
+        }
+
+    @classmethod
+    def of_json(cls, manifest: dict) -> Plan:
+        entries = manifest["segments"]
+        return cls(
+            [float(p) for p in manifest["params"]],
+            [str(e["name"]) for e in entries],
+            [{int(n) for n in e["deleted"]} for e in entries],
+            {name: FileRecord(*map(_field, r)) for name, r in manifest["files"].items()},
+            [Skipped(**s) for s in manifest["skipped"]],
+            [Skipped(**s) for s in manifest["unsupported"]],
+            Stats(**manifest["stats"]),
+        )
+
+
+def _field(value: object) -> int | str:
+    if not isinstance(value, int | str):
+        raise TypeError(f"not a file record field: {value!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
 class Saved:
-    """A loaded version of the index, and the folder its files are mapped from."""
+    """A loaded version of the index: its live corpus, its index, its folder and its plan."""
 
     corpus: Corpus
     index: BM25Index
     folder: Path
+    plan: Plan
+    segments: list[Segment]
 
 
-@dataclasses.dataclass(frozen=True)
-class Words:
-    """What the corpus says of its own words: the aliases it defines (JSON), how it spells."""
+def commit(folder: Path, plan: Plan, parts: Sequence[Segment]) -> Path:
+    """Writes a new version of the segments `parts` as `plan` says, and makes it current.
 
-    aliases: object
-    lexicon: spelling.Lexicon
-
-
-def save(folder: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Words]) -> Path:
-    """Writes a new version of the index, checks it and makes it current; returns its folder.
-
-    `words` is called once the index and the passages are written: a build makes the words
-    meanwhile, in another process. The corpus's fingerprint goes in the manifest. A crash at
+    The statistics of its live passages and the aliases they define are made here. A crash at
     any moment leaves the current version as it was.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = folder / f"{STAGING}{os.getpid()}"
+    lives = [part.live(gone) for part, gone in zip(parts, plan.deleted, strict=True)]
+    plan.stats = Stats.of([part.postings for part in parts], lives)
+    staging = folder / f"{disk.STAGING}{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)  # left by a process of the same id that died
-    staging.mkdir()
+    staging.mkdir(parents=True)
     try:
-        _write(staging, corpus, index, words)
-        _verify(staging, _manifest(staging)["checksums"])
-        _sync_files(staging)
-        version = staging.rename(folder / _version_name())
-        _sync(folder)
+        defined = aliases.as_json(aliases.mine(_definitions(parts, lives)))
+        (staging / ALIASES).write_text(json.dumps(defined, ensure_ascii=False), "utf-8")
+        manifest = plan.as_json() | {"checksums": disk.checksums(staging, [ALIASES])}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+        disk.sync_files(staging)
+        version = staging.rename(folder / f"{VERSION}{disk.stamp()}")
+        disk.sync(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _point(folder, version.name)
-    _sync(folder)
+    disk.sync(folder)
     _prune(folder)
     return version
+
+
+def _definitions(parts: Sequence[Segment], lives: list) -> Iterator[tuple[str, str]]:
+    """(id, text) of every live passage that may define an alias, in index order."""
+    for part, live in zip(parts, lives, strict=True):
+        for row in part.definitions.tolist():
+            if live is None or live[row]:
+                passage = part.table[row]
+                yield passage.id, passage.text
 
 
 def current(folder: Path) -> Path | None:
@@ -183,107 +235,67 @@ def current(folder: Path) -> Path | None:
         return None
 
 
-def load(folder: Path, fingerprint: str | None) -> Saved:
-    """The current version; IndexUnusable when damaged or stale (the `fingerprint` differs).
-
-    A fingerprint of None takes the index of whatever corpus it was built from.
-    """
+def load(folder: Path) -> Saved:
+    """The current version; IndexUnusable when there is none or it is damaged."""
     version = current(folder)
     if version is None:
         raise IndexUnusable("no saved index")
-    return load_version(version, fingerprint)
+    return load_version(version)
 
 
-def load_version(version: Path, fingerprint: str | None) -> Saved:
-    """The index saved in a version folder (see load); locked so that no one removes it."""
-    lock = _lock(version)
+def load_version(version: Path) -> Saved:
+    """The index saved in a version folder; locked so that no one removes it."""
+    lock = disk.shared_lock(version / MANIFEST, MANIFEST)
     try:
-        corpus, index = _load(version, fingerprint)
+        saved = _load(version)
     except BaseException:
         os.close(lock)
         raise
-    # The lock lasts while the index does: its arrays map the version's files.
-    weakref.finalize(index, os.close, lock)
-    return Saved(corpus, index, version)
+    # The lock lasts while the index does: its segments are those the version names.
+    weakref.finalize(saved.index, os.close, lock)
+    return saved
 
 
-def _load(folder: Path, fingerprint: str | None) -> tuple[Corpus, BM25Index]:
-    manifest = _manifest(folder)
-    if fingerprint is not None and manifest.get("fingerprint") != fingerprint:
-        raise IndexUnusable("the corpus has changed")
-    _verify(folder, manifest.get("checksums"))
+def read_plan(version: Path) -> Plan:
+    """The plan of a saved version; IndexUnusable when its manifest is missing or damaged."""
+    manifest = _manifest(version)
     try:
-        index = BM25Index.load(folder)
-        saved = json.loads((folder / CORPUS).read_text("utf-8"))
-        documents = [
-            Document(d["id"], d["title"], d["path"], d["sections"]) for d in saved["documents"]
-        ]
-        table = PassageTable.load(folder, saved["strings"], [d.id for d in documents])
-        skipped = [Skipped(**s) for s in manifest.get("skipped", [])]
-        others = [Skipped(**s) for s in manifest.get("unsupported", [])]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexUnusable(f"damaged index ({exc})") from exc
-    if len(table) != index.size:
-        raise IndexUnusable("passages and weights disagree")
-    for number, document in enumerate(documents):
-        document.passages = table.document(number)
-    corpus = Corpus(documents, skipped, table, manifest.get("fingerprint", ""), unsupported=others)
-    return corpus, index
+        return Plan.of_json(manifest)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexUnusable(f"damaged manifest ({exc})") from exc
 
 
-def _write(staging: Path, corpus: Corpus, index: BM25Index, words: Callable[[], Words]) -> None:
-    """The index's files, the manifest last: a folder without one is not a whole index.
-
-    The index's and the passages' files are written and summed before `words` is called: a
-    build makes the words meanwhile, in another process.
-    """
-    written = index.save(staging) + corpus.table.save(staging) + [_write_corpus(staging, corpus)]
-    checksums = _checksums(staging, written, _sha256)
-    made = words()
-    (staging / ALIASES).write_text(json.dumps(made.aliases, ensure_ascii=False), "utf-8")
-    checksums |= _checksums(staging, [ALIASES, *made.lexicon.save(staging)], _sha256)
-    manifest = {
-        "format": FORMAT,
-        "fingerprint": corpus.fingerprint,
-        "checksums": {name: checksums[name] for name in FILES},
-        "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
-        "unsupported": [dataclasses.asdict(s) for s in corpus.unsupported],
-    }
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+def open_segments(index_dir: Path, plan: Plan) -> list[Segment]:
+    """The plan's segments, loaded (once per process) and checked."""
+    return [segments.load(index_dir, name) for name in plan.segments]
 
 
-def _write_corpus(staging: Path, corpus: Corpus) -> str:
-    """Writes the documents (without their passages) and the table's strings; returns the name."""
-    documents = [
-        {"id": d.id, "title": d.title, "path": d.path, "sections": d.sections}
-        for d in corpus.documents
-    ]
-    (staging / CORPUS).write_text(
-        json.dumps({"documents": documents, "strings": corpus.table.strings}, ensure_ascii=False),
-        "utf-8",
-    )
-    return CORPUS
+def verify_version(version: Path) -> None:
+    """IndexUnusable unless the version's own files (not its segments') pass their checks."""
+    checksums = _manifest(version).get("checksums")
+    disk.verify(version, checksums, f"version {version.name}", [ALIASES])
 
 
-def _sync_files(staging: Path) -> None:
-    """Every file of a staged version on disk, then the folder that names them."""
-    for path in staging.iterdir():
-        _sync(path)
-    _sync(staging)
-
-
-def _sync(path: Path) -> None:
-    """A file's data, or a folder's entries, on disk (fsync)."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _version_name() -> str:
-    """Unique, and in the order of saving when sorted: the time to the microsecond, the pid."""
-    return f"{VERSION}{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+def _load(version: Path) -> Saved:
+    plan = read_plan(version)
+    verify_version(version)
+    parts = open_segments(version.parent, plan)
+    for part, gone in zip(parts, plan.deleted, strict=True):
+        if any(not 0 <= n < len(part.documents) for n in gone):
+            raise IndexUnusable(f"version {version.name}: deletions outside segment {part.name}")
+    lives = [part.live(gone) for part, gone in zip(parts, plan.deleted, strict=True)]
+    index = BM25Index(*plan.params).of_segments([p.postings for p in parts], lives, plan.stats)
+    table = parts[0].table if len(parts) == 1 else JoinedTable([p.table for p in parts])
+    documents, titles = [], []
+    for part, gone in zip(parts, plan.deleted, strict=True):
+        for number, document in enumerate(part.documents):
+            if number not in gone:
+                # The segment's own documents view its own table: these view the version's.
+                view = table.document(len(titles))
+                documents.append(dataclasses.replace(document, passages=view))
+            titles.append(document.title)
+    corpus = Corpus(documents, plan.skipped, table, unsupported=plan.unsupported, titles=titles)
+    return Saved(corpus, index, version, plan, parts)
 
 
 def _point(folder: Path, name: str) -> None:
@@ -295,57 +307,27 @@ def _point(folder: Path, name: str) -> None:
 
 
 def _prune(folder: Path) -> None:
-    """Removes the versions no one needs, and what processes that died left behind."""
+    """Removes the versions and segments no one needs, and what processes that died left."""
     pointed = current(folder)
     versions = sorted(p for p in folder.glob(f"{VERSION}*") if p.is_dir())
     keep = {pointed, *versions[-KEEP:]}
+    needed: set[str] = set()
     for version in versions:
-        if version not in keep and not _in_use(version):
+        if version not in keep and not disk.in_use(version / MANIFEST):
             shutil.rmtree(version, ignore_errors=True)
-    for staging in folder.glob(f"{STAGING}*"):
-        if not _alive(staging.name.removeprefix(STAGING)):
-            shutil.rmtree(staging, ignore_errors=True)
+            continue
+        try:
+            needed.update(read_plan(version).segments)
+        except IndexUnusable:
+            continue
+    segments.prune(folder, needed)
+    for staging in disk.staged_by_dead(folder):
+        shutil.rmtree(staging, ignore_errors=True)
     # Indexes saved before versions kept their files at the top of the folder.
-    for name in (*FILES, MANIFEST):
+    for path in folder.glob("*.npy"):
+        path.unlink(missing_ok=True)
+    for name in OLD_FILES:
         (folder / name).unlink(missing_ok=True)
-
-
-def _lock(version: Path) -> int:
-    """A shared lock on the version's manifest, held by every process that loads it."""
-    try:
-        lock = os.open(version / MANIFEST, os.O_RDONLY)
-    except FileNotFoundError as exc:
-        raise IndexUnusable("no saved index") from exc
-    except OSError as exc:
-        raise IndexUnusable(f"unreadable manifest ({exc})") from exc
-    fcntl.flock(lock, fcntl.LOCK_SH)
-    return lock
-
-
-def _in_use(version: Path) -> bool:
-    """Whether a process holds the version's lock, so has it loaded."""
-    try:
-        lock = os.open(version / MANIFEST, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(lock)
-    return False
-
-
-def _alive(pid: str) -> bool:
-    """Whether the process of a staging folder's name still runs (and may still be writing)."""
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (ValueError, PermissionError):  # not one of ours, or another user's live process
-        return True
-    return True
 
 
 def read_aliases(folder: Path) -> object:
@@ -363,39 +345,3 @@ def _manifest(folder: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexUnusable("index of another format")
     return manifest
-
-
-def _verify(folder: Path, checksums: object) -> None:
-    """Every file of the index is there and has the checksum it was saved with."""
-    if not isinstance(checksums, dict) or set(checksums) != set(FILES):
-        raise IndexUnusable("the manifest does not list the index's files")
-    actual = _checksums(folder, FILES, _sha256_if_readable)
-    for name in FILES:
-        if actual[name] is None:
-            raise IndexUnusable(f"{name} is missing or unreadable")
-        if actual[name] != checksums[name]:
-            raise IndexUnusable(f"{name} is damaged (checksum mismatch)")
-
-
-def _checksums(
-    folder: Path, names: list[str], sha256: Callable[[Path], str | None]
-) -> dict[str, str | None]:
-    """Each named file's checksum, by `sha256`."""
-    # Hashing releases the GIL: threads sum the files on every CPU at once.
-    with ThreadPoolExecutor(cpus()) as pool:
-        return dict(zip(names, pool.map(sha256, [folder / name for name in names]), strict=True))
-
-
-def _sha256_if_readable(path: Path) -> str | None:
-    try:
-        return _sha256(path)
-    except OSError:
-        return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -58,6 +58,15 @@ class Corpus:
     words: Counter[str] = field(default_factory=Counter)
     # The files of types qa does not read, reported as skipped beside those it could not use.
     unsupported: list[Skipped] = field(default_factory=list)
+    # The title of each of the table's documents, by number: those deleted from an index's
+    # segments too, whose passages stay in the table, never retrieved, until a merge.
+    titles: list[str] = field(default_factory=list)
+    # The digest of each file's content as read (see content_digest), by its name in the folder.
+    digests: dict[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.titles:
+            self.titles = [d.title for d in self.documents]
 
     def passages(self) -> Iterator[Passage]:
         return iter(self.table)

@@ -116,22 +116,25 @@ class PassageTable(Sequence[Passage]):
     @classmethod
     def concat(cls, tables: Sequence[PassageTable], doc_ids: list[str]) -> PassageTable:
         """The tables one after the other, their documents renamed to `doc_ids`."""
-        tables = tables or [cls.from_documents([])]
-        strings: dict[str, int] = {}
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
-        for table in tables:
-            # The extra -1 at the end maps "none" (-1) to itself.
-            remap = np.array(
-                [strings.setdefault(s, len(strings)) for s in table.strings] + [-1], np.int32
-            )
-            for name in COLUMNS:
-                column = table.columns[name]
-                parts[name].append(remap[column] if name in STRING_CODES else column)
-        columns = {
-            name: _join_offsets(parts[name]) if name in OFFSETS else np.concatenate(parts[name])
-            for name in COLUMNS
-        }
-        return cls(columns, list(strings), doc_ids)
+        columns, strings = _joined(tables or [cls.from_documents([])], COLUMNS)
+        return cls(columns, strings, doc_ids)
+
+    def select(self, documents: Sequence[int]) -> PassageTable:
+        """The table of some of its documents, in the order given."""
+        starts = self.doc_starts
+        bounds = [(int(starts[d]), int(starts[d + 1])) for d in documents]
+        rows = np.concatenate([np.zeros(0, np.int64)] + [np.arange(a, b) for a, b in bounds])
+        c = self.columns
+        columns = {name: c[name][rows] for name in COLUMNS if name not in (*OFFSETS, "refs")}
+        columns["doc-starts"] = _offsets(b - a for a, b in bounds)
+        for offsets, values in (("text-offsets", "text"), ("ref-offsets", "refs")):
+            columns[offsets], columns[values] = _gathered(c[offsets], c[values], rows)
+        return PassageTable(columns, self.strings, [self.doc_ids[d] for d in documents])
+
+    def text(self, row: int) -> str:
+        """The text of a row's passage."""
+        offsets = self.columns["text-offsets"]
+        return self.columns["text"][offsets[row] : offsets[row + 1]].tobytes().decode("utf-8")
 
     def rows_at(self, byte_offsets: Sequence[int]) -> np.ndarray:
         """The rows whose texts hold these offsets into the `text` column, in order."""
@@ -208,6 +211,34 @@ class PassageTable(Sequence[Passage]):
         return None if code < 0 else self.strings[code]
 
 
+# The columns a JoinedTable joins; texts and references stay in each part's own arrays.
+JOINED = ("doc-starts", "kind", "section", "label", "span", "page")
+
+
+class JoinedTable(PassageTable):
+    """Tables one after the other, as one (the segments of an index): the narrow columns joined,
+    each passage's text and references read from its own part's arrays, never copied."""
+
+    def __init__(self, parts: Sequence[PassageTable]) -> None:
+        self.parts = list(parts)
+        self.row_bases = np.cumsum([0] + [len(p) for p in self.parts])
+        self.doc_bases = np.cumsum([0] + [len(p.doc_ids) for p in self.parts])
+        columns, strings = _joined(self.parts, JOINED)
+        super().__init__(columns, strings, [i for p in self.parts for i in p.doc_ids])
+
+    def save(self, folder: Path) -> list[str]:
+        raise TypeError("a joined table is saved part by part")
+
+    def text(self, row: int) -> str:
+        part = int(np.searchsorted(self.row_bases, row, "right")) - 1
+        return self.parts[part].text(row - int(self.row_bases[part]))
+
+    def _passage(self, row: int, document: int) -> Passage:
+        part = int(np.searchsorted(self.doc_bases, document, "right")) - 1
+        table = self.parts[part]
+        return table._passage(row - int(self.row_bases[part]), document - int(self.doc_bases[part]))
+
+
 class DocumentPassages(Sequence[Passage]):
     """One document's passages: a view of its rows of the table."""
 
@@ -230,6 +261,37 @@ class DocumentPassages(Sequence[Passage]):
     def __iter__(self) -> Iterator[Passage]:
         for row in range(self.start, self.stop):
             yield self.table._passage(row, self.index)
+
+
+def _joined(
+    tables: Sequence[PassageTable], names: Sequence[str]
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The named columns of tables one after the other, in one list of strings."""
+    strings: dict[str, int] = {}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for table in tables:
+        # The extra -1 at the end maps "none" (-1) to itself.
+        remap = np.array(
+            [strings.setdefault(s, len(strings)) for s in table.strings] + [-1], np.int32
+        )
+        for name in names:
+            column = table.columns[name]
+            parts[name].append(remap[column] if name in STRING_CODES else column)
+    columns = {
+        name: _join_offsets(parts[name]) if name in OFFSETS else np.concatenate(parts[name])
+        for name in names
+    }
+    return columns, list(strings)
+
+
+def _gathered(
+    offsets: np.ndarray, values: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets and values of some rows of a ragged column (values[offsets[r]:offsets[r+1]])."""
+    lengths = (offsets[1:] - offsets[:-1])[rows].astype(np.int64)
+    new = _offsets(lengths)
+    at = np.repeat(offsets[rows].astype(np.int64) - new[:-1], lengths) + np.arange(new[-1])
+    return new, values[at]
 
 
 def _narrowed(name: str, column: np.ndarray) -> np.ndarray:

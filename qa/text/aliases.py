@@ -37,11 +37,15 @@ class AliasGroup:
 
 def mine_table(table: PassageTable) -> list[AliasGroup]:
     """Alias groups of a whole corpus."""
+    return mine((table[row].id, table[row].text) for row in definition_rows(table).tolist())
+
+
+def definition_rows(table: PassageTable) -> np.ndarray:
+    """The rows whose text may define an alias (it opens a bracket on a capital), ascending."""
     # Found in every passage's text end to end: an opening that straddles two passages adds a
     # row without a definition, which changes nothing.
     data = memoryview(np.ascontiguousarray(table.columns["text"]))
-    rows = table.rows_at([m.start() for m in OPENING.finditer(data)])
-    return mine((table[row].id, table[row].text) for row in rows.tolist())
+    return table.rows_at([m.start() for m in OPENING.finditer(data)]).astype(np.int32)
 
 
 def as_json(groups: list[AliasGroup]) -> list[dict]:

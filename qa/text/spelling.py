@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -187,7 +187,7 @@ class Lexicon:
 
     def _suggest(self, written: str, is_name: bool) -> Suggestion | None:
         word = fold(written).replace("’", "'")
-        if len(word) < MIN_LENGTH or word in self._words or word in stopwords():
+        if len(word) < MIN_LENGTH or word in self or word in stopwords():
             return None
         floor = NAME_SIMILARITY if is_name else WORD_SIMILARITY
         scored = sorted(
@@ -234,6 +234,37 @@ class Lexicon:
     def _similarity(a: str, b: str) -> float:
         matcher = SequenceMatcher(None, a, b, autojunk=False)
         return matcher.ratio() if matcher.quick_ratio() >= NAME_SIMILARITY else 0.0
+
+
+class Lexicons(Lexicon):
+    """The lexicons of an index's segments as one: a word is in any, its count is theirs summed,
+    and it is spelled as the first (oldest) segment that holds it writes it."""
+
+    def __init__(self, parts: Sequence[Lexicon]) -> None:
+        self.parts = list(parts)
+
+    @classmethod
+    def of(cls, parts: Sequence[Lexicon]) -> Lexicon:
+        return parts[0] if len(parts) == 1 else cls(parts)
+
+    def save(self, folder: Path) -> list[str]:
+        raise TypeError("the lexicons of segments are saved with their segments")
+
+    def __contains__(self, word: str) -> bool:
+        return any(word in part for part in self.parts)
+
+    def spelling(self, word: str) -> str:
+        for part in self.parts:
+            if word in part:
+                return part.spelling(word)
+        raise KeyError(word)
+
+    def _near(self, word: str) -> Iterator[tuple[str, int]]:
+        counts: Counter[str] = Counter()
+        for part in self.parts:
+            for other, count in part._near(word):
+                counts[other] += count
+        return iter(counts.items())
 
 
 def _shape(initial: str, length: int) -> int:

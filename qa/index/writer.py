@@ -1,0 +1,281 @@
+"""Keeping an index in step with its files: only new and changed files are read, into a new
+segment; changed and removed files' documents are deleted from theirs; small segments merge.
+
+`update` is the one way an index is written: a first build is an update from nothing, `qa index`
+and the upload API are its users. The caller holds the writer's lock (qa.index.store.writing).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.common.forks import Forked
+from qa.index import segments, store
+from qa.index.bm25 import BM25Index, Postings
+from qa.index.build import PARALLEL_BYTES, IndexNotSaved, indexed_tokens, read_and_count
+from qa.index.disk import IndexUnusable
+from qa.index.segments import Segment
+from qa.index.store import FileRecord, Plan
+from qa.ingest.corpus import Corpus, CorpusError, content_digest, listing, read_bytes, unsupported
+from qa.text.spelling import Lexicon
+
+log = logging.getLogger(__name__)
+
+# Segments of about the same size (the same power of MERGE_FACTOR passages) merge into one when
+# there are MERGE_FACTOR of them; so a passage is merged about log(N) times in all.
+MERGE_FACTOR = 10
+# The size and time of a file that has none (it cannot be read), or that changed as it was read:
+# no file matches them, so it is compared by content next time.
+UNREADABLE = (-1, -1)
+# A segment more than this share deleted is rewritten without its deleted passages.
+MOSTLY_DELETED = 0.5
+
+
+@dataclass
+class Summary:
+    """What an update did to the index: files added, changed, removed and renamed, by name."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    merged: int = 0  # segments merged into others
+
+    def line(self) -> str:
+        """`+3 ~1 -2`, and the renames, as `qa index` reports them."""
+        moved = f", {len(self.renamed)} renamed" if self.renamed else ""
+        return f"+{len(self.added)} ~{len(self.changed)} -{len(self.removed)}{moved}"
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.renamed or self.merged)
+
+
+@dataclass
+class Update:
+    version: Path
+    summary: Summary
+
+
+@dataclass
+class _Previous:
+    plan: Plan
+    parts: list[Segment]
+    whole: bool  # whether the version's own files pass their checks
+
+
+def update(
+    corpus_dir: Path,
+    index_dir: Path,
+    why: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    rebuild: bool = False,
+    optimize: bool = False,
+) -> Update:
+    """Brings the index of a folder in step with its files, and returns the version that is.
+
+    Unchanged files (same size and modification time, else the same content) are not read
+    again. `rebuild` reads every file into a new index; `optimize` merges all segments into one.
+    `why` says in IndexNotSaved's message why the index was written.
+
+    Raises CorpusError when the folder would hold no usable document, IndexNotSaved when the
+    index cannot be saved.
+    """
+    previous = None if rebuild else _previous(index_dir)
+    plan = previous.plan if previous else Plan(list(BM25Index().params()), [], [], {}, [], [])
+    parts = list(previous.parts) if previous else []
+    files, others = listing(corpus_dir)
+    summary, to_read, records = _compare(corpus_dir, files, plan.files)
+    deleted = [set(gone) for gone in plan.deleted]
+    located = {
+        d.path: (i, n)
+        for i, part in enumerate(parts)
+        for n, d in enumerate(part.documents)
+        if n not in deleted[i]
+    }
+    for name in summary.changed + summary.removed + [old for old, _ in summary.renamed]:
+        if name in located:
+            i, n = located.pop(name)
+            deleted[i].add(n)
+    skipped = [s for s in plan.skipped if s.file in records]
+    try:
+        if to_read:
+            taken = {parts[i].documents[n].id for i, n in located.values()}
+            kept_ids = {d.path: d.id for part in parts for d in part.documents}
+            corpus, new = _read(corpus_dir, index_dir, list(to_read), taken, kept_ids, progress)
+            records |= _records(corpus_dir, corpus, to_read)
+            skipped += corpus.skipped
+            if new is not None:
+                parts.append(new)
+                deleted.append(set())
+        if not any(len(p.documents) > len(d) for p, d in zip(parts, deleted, strict=True)):
+            reasons = "; ".join(f"{s.file}: {s.reason}" for s in skipped)
+            raise CorpusError(
+                f"no usable document in {corpus_dir}" + (f" ({reasons})" if reasons else "")
+            )
+        found_unsupported = unsupported(corpus_dir, others)
+        in_step = summary.unchanged and not to_read and found_unsupported == plan.unsupported
+        if previous and previous.whole and in_step and not optimize:
+            return Update(store.current(index_dir), summary)
+        summary.merged = _merge(index_dir, parts, deleted, optimize)
+        new_plan = Plan(
+            plan.params, [p.name for p in parts], deleted, records, skipped, found_unsupported
+        )
+        version = store.commit(index_dir, new_plan, parts)
+    except OSError as exc:
+        raise IndexNotSaved.of(index_dir, why or "files changed", exc) from exc
+    return Update(version, summary)
+
+
+def is_current(corpus_dir: Path, plan: Plan) -> bool:
+    """Whether the version of `plan` holds the folder's files as they are now."""
+    files, others = listing(corpus_dir)
+    summary, to_read, _ = _compare(corpus_dir, files, plan.files)
+    return summary.unchanged and not to_read and unsupported(corpus_dir, others) == plan.unsupported
+
+
+def _previous(index_dir: Path) -> _Previous | None:
+    """The current version's plan and segments, or None when there is no usable one."""
+    version = store.current(index_dir)
+    if version is None:
+        return None
+    try:
+        plan = store.read_plan(version)
+        parts = store.open_segments(index_dir, plan)
+    except IndexUnusable:
+        return None  # the caller was told why when it tried to load it
+    try:
+        store.verify_version(version)
+    except IndexUnusable:
+        return _Previous(plan, parts, whole=False)  # its segments serve a new version
+    return _Previous(plan, parts, whole=True)
+
+
+def _compare(
+    corpus_dir: Path, files: list[Path], known: dict[str, FileRecord]
+) -> tuple[Summary, dict[Path, tuple[int, int] | None], dict[str, FileRecord]]:
+    """What changed since the files were `known`: the summary, the files to read (with their
+    size and time before reading), and the records of the files that stay as they were."""
+    summary, to_read, records = Summary(), {}, {}
+    fresh: list[Path] = []
+    for path in files:
+        name = path.relative_to(corpus_dir).as_posix()
+        record, now = known.get(name), _stat(path)
+        if record is not None and now == (record.size, record.mtime_ns):
+            records[name] = record
+            continue
+        if record is not None and _digest(path) == record.digest:
+            # Touched, not changed (or as unreadable as it was): not read again.
+            records[name] = FileRecord(*(now or UNREADABLE), record.digest)
+            continue
+        to_read[path] = now
+        if record is None:
+            fresh.append(path)
+        else:
+            summary.changed.append(name)
+    present = {path.relative_to(corpus_dir).as_posix() for path in files}
+    gone = [name for name in known if name not in present]
+    # A new file with the content of one gone is that one renamed (hashed only when one is gone).
+    by_digest = {known[name].digest: name for name in gone}
+    for path in fresh:
+        name = path.relative_to(corpus_dir).as_posix()
+        old = by_digest.pop(_digest(path), None) if by_digest else None
+        if old is None:
+            summary.added.append(name)
+        else:
+            summary.renamed.append((old, name))
+    moved = {old for old, _ in summary.renamed}
+    summary.removed = [name for name in gone if name not in moved]
+    return summary, to_read, records
+
+
+def _digest(path: Path) -> str:
+    return content_digest(read_bytes(path)).hex()
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _read(
+    corpus_dir: Path,
+    index_dir: Path,
+    paths: list[Path],
+    taken: set[str],
+    ids: dict[str, str],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[Corpus, Segment | None]:
+    """The files read, and the new segment of their documents (None when none is usable)."""
+    corpus, counts = read_and_count(
+        corpus_dir, indexed_tokens, progress=progress, only=paths, taken=taken, ids=ids
+    )
+    if not corpus.documents:
+        return corpus, None
+    large = len(corpus.table.columns["text"]) >= PARALLEL_BYTES
+    # A large segment's lexicon is made by a child meanwhile, on the other CPU.
+    lexicon = Forked(Lexicon.of_words, corpus.words) if large else None
+    postings = Postings.of_counts(counts)
+    made = lexicon.result if lexicon else lambda: Lexicon.of_words(corpus.words)
+    name = segments.write(index_dir, postings, corpus.table, corpus.documents, made)
+    return corpus, segments.load(index_dir, name)
+
+
+def _records(
+    corpus_dir: Path, corpus: Corpus, before: dict[Path, tuple[int, int] | None]
+) -> dict[str, FileRecord]:
+    """The records of the files read; a file that changed while it was read gets a record that
+    matches no file, so that the next update reads it again."""
+    records = {}
+    for path, then in before.items():
+        name = path.relative_to(corpus_dir).as_posix()
+        now = _stat(path)
+        if now != then:
+            log.warning("%s changed while it was being indexed", name)
+            now = UNREADABLE
+        records[name] = FileRecord(*(now or UNREADABLE), corpus.digests[name].hex())
+    return records
+
+
+def _merge(index_dir: Path, parts: list[Segment], deleted: list[set[int]], everything: bool) -> int:
+    """Merges segments in place (the lists are changed) by the tiered rule, or all of them;
+    returns how many segments were merged away."""
+    merged = 0
+    for i in reversed(range(len(parts))):
+        if len(deleted[i]) == len(parts[i].documents):  # nothing of it is live: dropped
+            del parts[i], deleted[i]
+            merged += 1
+    while True:
+        chosen = list(range(len(parts))) if everything else _to_merge(parts, deleted)
+        if len(chosen) < 2 and not (chosen and deleted[chosen[0]]):
+            return merged
+        name = segments.merge(index_dir, [parts[i] for i in chosen], [deleted[i] for i in chosen])
+        first = chosen[0]
+        for i in reversed(chosen):
+            del parts[i], deleted[i]
+        parts.insert(first, segments.load(index_dir, name))
+        deleted.insert(first, set())
+        merged += len(chosen) - 1
+        everything = False
+
+
+def _to_merge(parts: list[Segment], deleted: list[set[int]]) -> list[int]:
+    """The segments the tiered rule merges now: MERGE_FACTOR of one tier, or one mostly deleted."""
+    tiers: dict[int, list[int]] = {}
+    for i, (part, gone) in enumerate(zip(parts, deleted, strict=True)):
+        live = part.live(gone)
+        size = part.size if live is None else int(live.sum())
+        if part.size and size < (1 - MOSTLY_DELETED) * part.size:
+            return [i]
+        tiers.setdefault(int(math.log(max(size, 1), MERGE_FACTOR)), []).append(i)
+    for members in tiers.values():
+        if len(members) >= MERGE_FACTOR:
+            return members[:MERGE_FACTOR]
+    return []
