@@ -41,16 +41,12 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
-    generated = synthetic.generate(tmp_path / "corpus", SENTENCES, questions=3)
-    index = tmp_path / "index"
-    Engine.open(generated.folder, index)
-    before, stamp = store.current(index), manifest_stamp(index)
-
-    command = ["-m", "qa.cli", "index", "--rebuild", "--corpus", generated.folder, "--index", index]
+def kill_while_writing(command: list, index: Path) -> list[Path]:
+    """Runs `python -m qa.cli <command>` and kills it (and its workers) with SIGKILL as soon as
+    it is caught writing a version or a segment; returns what it was writing."""
     # A session of its own, so that its worker processes are killed with it.
     process = subprocess.Popen(
-        [sys.executable, *command],
+        [sys.executable, "-m", "qa.cli", *command],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -66,6 +62,18 @@ def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)  # mid-way through writing it
     finally:
         kill_group(process)
+    return staging
+
+
+def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
+    generated = synthetic.generate(tmp_path / "corpus", SENTENCES, questions=3)
+    index = tmp_path / "index"
+    Engine.open(generated.folder, index)
+    before, stamp = store.current(index), manifest_stamp(index)
+
+    staging = kill_while_writing(
+        ["index", "--rebuild", "--corpus", generated.folder, "--index", index], index
+    )
 
     assert staging[0].is_dir()  # half written, left behind
     assert store.current(index) == before and manifest_stamp(index) == stamp
@@ -78,6 +86,58 @@ def test_a_killed_qa_index_leaves_the_old_index_whole_and_usable(tmp_path):
         path.unlink()
     Engine.open(generated.folder, index)
     assert not staged(index)
+
+
+def test_a_qa_index_killed_while_merging_leaves_the_old_index_whole_and_usable(tmp_path):
+    generated = synthetic.generate(tmp_path / "corpus", SENTENCES, questions=3)
+    index = tmp_path / "index"
+    Engine.open(generated.folder, index)
+    first = sorted(generated.folder.iterdir())[0]
+    first.write_text(first.read_text("utf-8") + "\n\nThe Zorblat fortress fell in 1999.\n", "utf-8")
+    two = Engine.open(generated.folder, index)
+    assert len(two.saved_segments) == 2 and two.summary.line() == "+0 ~1 -0"
+    before = store.current(index)
+    del two
+
+    staging = kill_while_writing(
+        ["index", "--optimize", "--corpus", generated.folder, "--index", index], index
+    )
+
+    # Caught writing the merged segment: the version naming it was never made.
+    assert all(p.parent == segments.folder_of(index) for p in staging)
+    assert store.current(index) == before
+    engine = Engine.open(generated.folder, index)
+    assert engine.version_dir == before and len(engine.saved_segments) == 2
+    assert "1999" in as_json(engine.ask("When did the Zorblat fortress fall?"))["answer"]
+    merged = Engine.open(generated.folder, index, optimize=True)
+    assert len(merged.saved_segments) == 1 and not staged(index)
+
+
+def test_an_update_that_cannot_be_written_leaves_the_previous_version_serving(corpus, tmp_path):
+    index = tmp_path / "index"
+    before = Engine.open(corpus, index).version_dir
+    sentences = " ".join(f"The fort number {i} fell in {1900 + i}." for i in range(300))
+    (corpus / "extra.txt").write_text(f"= Extra =\n\n{sentences}\n", "utf-8")
+    # Room for the writer's record and the small arrays, not for the new passages' texts: the
+    # disk fills up in the middle of writing the new segment.
+    limited = NO_FILE_WRITES.replace("(0, 0)", "(4096, 4096)")
+    command = ["-m", "qa.cli", "index", "--corpus", corpus, "--index", index]
+    done = subprocess.run(
+        [sys.executable, "-c", limited, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith(
+        f"Error: the index at {index} has to be built (files changed) but cannot be saved: "
+        "cannot write "
+    )
+    assert message.endswith(".npy: it was cut short; is the disk full?")
+    assert store.current(index) == before and not staged(index)
+    assert Engine.open(corpus, index).summary.line() == "+1 ~0 -0"
 
 
 def staged(index: Path) -> list[Path]:

@@ -12,8 +12,17 @@ def save(folder: Path, arrays: Mapping[str, np.ndarray]) -> list[str]:
     """Writes each array to `<name>.npy` (no pickle) and returns the file names."""
     files = []
     for name, array in arrays.items():
-        np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
-        files.append(f"{name}.npy")
+        path = folder / f"{name}.npy"
+        try:
+            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+            # A write cut short is not always reported (a full disk, a size limit): read back.
+            np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            code = getattr(exc, "errno", None)
+            why = getattr(exc, "strerror", None) or "it was cut short; is the disk full?"
+            message = f"cannot write {path.name}: {why}"
+            raise (OSError(code, message) if code else OSError(message)) from exc
+        files.append(path.name)
     return files
 
 
