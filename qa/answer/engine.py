@@ -104,9 +104,12 @@ class Engine:
         why = "a rebuild was asked for" if rebuild else "merging its segments was asked for"
         if not (rebuild or optimize):
             try:
-                saved = store.load(index_path)
-                if writer.is_current(corpus_path, saved.plan):
-                    return cls(saved, corpus_path, index_path, semantic)
+                # The plan says what files the version holds: only a current one is loaded.
+                version = store.current(index_path)
+                if version is None:
+                    raise store.IndexUnusable("no saved index")
+                if writer.is_current(corpus_path, store.read_plan(version)):
+                    return cls(store.load_version(version), corpus_path, index_path, semantic)
                 why = "files changed"
             except store.IndexUnusable as exc:
                 why = str(exc)

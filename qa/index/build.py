@@ -72,9 +72,7 @@ def read_and_count(
     gain from it); the result is the same for any number. The corpus's fingerprint is that of
     the bytes read, so it says what the index holds even when a file changed meanwhile.
     """
-    files, others = listing(folder)
-    if only is not None:
-        files = list(only)
+    files, others = listing(folder) if only is None else (list(only), [])
     chunks = _chunks(files)
     tasks = [(folder, paths, tokens_of) for paths in chunks]
     documents: list[Document] = []

@@ -154,7 +154,7 @@ class Plan:
                 for name, gone in zip(self.segments, self.deleted, strict=True)
             ],
             "stats": dataclasses.asdict(self.stats) if self.stats else None,
-            "files": {name: dataclasses.astuple(r) for name, r in self.files.items()},
+            "files": {name: [r.size, r.mtime_ns, r.digest] for name, r in self.files.items()},
             "skipped": [dataclasses.asdict(s) for s in self.skipped],
             "unsupported": [dataclasses.asdict(s) for s in self.unsupported],
         }
@@ -166,17 +166,18 @@ class Plan:
             [float(p) for p in manifest["params"]],
             [str(e["name"]) for e in entries],
             [{int(n) for n in e["deleted"]} for e in entries],
-            {name: FileRecord(*map(_field, r)) for name, r in manifest["files"].items()},
+            {name: _record(r) for name, r in manifest["files"].items()},
             [Skipped(**s) for s in manifest["skipped"]],
             [Skipped(**s) for s in manifest["unsupported"]],
             Stats(**manifest["stats"]),
         )
 
 
-def _field(value: object) -> int | str:
-    if not isinstance(value, int | str):
-        raise TypeError(f"not a file record field: {value!r}")
-    return value
+def _record(fields: list) -> FileRecord:
+    size, mtime_ns, digest = fields
+    if not (isinstance(size, int) and isinstance(mtime_ns, int) and isinstance(digest, str)):
+        raise TypeError(f"not a file record: {fields!r}")
+    return FileRecord(size, mtime_ns, digest)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,9 +257,10 @@ def load_version(version: Path) -> Saved:
     return saved
 
 
-def read_plan(version: Path) -> Plan:
-    """The plan of a saved version; IndexUnusable when its manifest is missing or damaged."""
-    manifest = _manifest(version)
+def read_plan(version: Path, manifest: dict | None = None) -> Plan:
+    """The plan of a saved version (whose manifest may have been read already); IndexUnusable
+    when its manifest is missing or damaged."""
+    manifest = manifest or read_manifest(version)
     try:
         return Plan.of_json(manifest)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -270,15 +272,16 @@ def open_segments(index_dir: Path, plan: Plan) -> list[Segment]:
     return [segments.load(index_dir, name) for name in plan.segments]
 
 
-def verify_version(version: Path) -> None:
+def verify_version(version: Path, manifest: dict | None = None) -> None:
     """IndexUnusable unless the version's own files (not its segments') pass their checks."""
-    checksums = _manifest(version).get("checksums")
+    checksums = (manifest or read_manifest(version)).get("checksums")
     disk.verify(version, checksums, f"version {version.name}", [ALIASES])
 
 
 def _load(version: Path) -> Saved:
-    plan = read_plan(version)
-    verify_version(version)
+    manifest = read_manifest(version)
+    plan = read_plan(version, manifest)
+    verify_version(version, manifest)
     parts = open_segments(version.parent, plan)
     for part, gone in zip(parts, plan.deleted, strict=True):
         if any(not 0 <= n < len(part.documents) for n in gone):
@@ -335,7 +338,9 @@ def read_aliases(folder: Path) -> object:
     return json.loads((folder / ALIASES).read_text("utf-8"))
 
 
-def _manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> dict:
+    """A version's manifest, parsed; IndexUnusable when it is missing, damaged or of another
+    format."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
     except FileNotFoundError as exc:

@@ -1,14 +1,18 @@
 """Keeping an index in step with its files: only new and changed files are read, into a new
 segment; changed and removed files' documents are deleted from theirs; small segments merge.
 
-`update` is the one way an index is written: a first build is an update from nothing, `qa index`
-and the upload API are its users. The caller holds the writer's lock (qa.index.store.writing).
+`update` is the one way an index is written: a first build is an update from nothing; its caller
+holds the writer's lock (qa.index.store.writing). `Changes` is the library's entry point for
+adding, replacing and removing documents: the upload API and `qa index` (through
+qa.answer.engine.Engine.open) are its users.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +24,15 @@ from qa.index.build import PARALLEL_BYTES, IndexNotSaved, indexed_tokens, read_a
 from qa.index.disk import IndexUnusable
 from qa.index.segments import Segment
 from qa.index.store import FileRecord, Plan
-from qa.ingest.corpus import Corpus, CorpusError, content_digest, listing, read_bytes, unsupported
+from qa.ingest.corpus import (
+    Corpus,
+    CorpusError,
+    content_digest,
+    corpus_names,
+    listing,
+    read_bytes,
+    unsupported,
+)
 from qa.text.spelling import Lexicon
 
 log = logging.getLogger(__name__)
@@ -43,7 +55,7 @@ class Summary:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
-    merged: int = 0  # segments merged into others
+    merged: int = 0  # segments merged into others (those left with no live passage are dropped)
 
     def line(self) -> str:
         """`+3 ~1 -2`, and the renames, as `qa index` reports them."""
@@ -144,12 +156,13 @@ def _previous(index_dir: Path) -> _Previous | None:
     if version is None:
         return None
     try:
-        plan = store.read_plan(version)
+        manifest = store.read_manifest(version)
+        plan = store.read_plan(version, manifest)
         parts = store.open_segments(index_dir, plan)
     except IndexUnusable:
         return None  # the caller was told why when it tried to load it
     try:
-        store.verify_version(version)
+        store.verify_version(version, manifest)
     except IndexUnusable:
         return _Previous(plan, parts, whole=False)  # its segments serve a new version
     return _Previous(plan, parts, whole=True)
@@ -161,9 +174,9 @@ def _compare(
     """What changed since the files were `known`: the summary, the files to read (with their
     size and time before reading), and the records of the files that stay as they were."""
     summary, to_read, records = Summary(), {}, {}
-    fresh: list[Path] = []
-    for path in files:
-        name = path.relative_to(corpus_dir).as_posix()
+    fresh: list[tuple[str, Path]] = []
+    names = corpus_names(corpus_dir, files)
+    for name, path in zip(names, files, strict=True):
         record, now = known.get(name), _stat(path)
         if record is not None and now == (record.size, record.mtime_ns):
             records[name] = record
@@ -174,15 +187,14 @@ def _compare(
             continue
         to_read[path] = now
         if record is None:
-            fresh.append(path)
+            fresh.append((name, path))
         else:
             summary.changed.append(name)
-    present = {path.relative_to(corpus_dir).as_posix() for path in files}
+    present = set(names)
     gone = [name for name in known if name not in present]
     # A new file with the content of one gone is that one renamed (hashed only when one is gone).
     by_digest = {known[name].digest: name for name in gone}
-    for path in fresh:
-        name = path.relative_to(corpus_dir).as_posix()
+    for name, path in fresh:
         old = by_digest.pop(_digest(path), None) if by_digest else None
         if old is None:
             summary.added.append(name)
@@ -234,8 +246,7 @@ def _records(
     """The records of the files read; a file that changed while it was read gets a record that
     matches no file, so that the next update reads it again."""
     records = {}
-    for path, then in before.items():
-        name = path.relative_to(corpus_dir).as_posix()
+    for name, (path, then) in zip(corpus_names(corpus_dir, before), before.items(), strict=True):
         now = _stat(path)
         if now != then:
             log.warning("%s changed while it was being indexed", name)
@@ -251,7 +262,6 @@ def _merge(index_dir: Path, parts: list[Segment], deleted: list[set[int]], every
     for i in reversed(range(len(parts))):
         if len(deleted[i]) == len(parts[i].documents):  # nothing of it is live: dropped
             del parts[i], deleted[i]
-            merged += 1
     while True:
         chosen = list(range(len(parts))) if everything else _to_merge(parts, deleted)
         if len(chosen) < 2 and not (chosen and deleted[chosen[0]]):
@@ -279,3 +289,101 @@ def _to_merge(parts: list[Segment], deleted: list[set[int]]) -> list[int]:
         if len(members) >= MERGE_FACTOR:
             return members[:MERGE_FACTOR]
     return []
+
+
+class Changes:
+    """The library's way to change a corpus and its index: add or replace files, remove files,
+    then `commit`, which writes them into the corpus folder and updates the index as one new
+    version; when that fails, the folder is as it was.
+
+        changes = Changes(corpus_dir, index_dir)
+        changes.add("reports/q3.pdf", data)
+        changes.remove("reports/old.txt")
+        update = changes.commit()
+    """
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        wait: float | None = None,
+        waiting: Callable[[str], None] | None = None,
+    ) -> None:
+        self.corpus_dir, self.index_dir = corpus_dir, index_dir
+        self.wait, self.waiting = wait, waiting
+        self._add: dict[str, bytes] = {}
+        self._remove: set[str] = set()
+
+    def add(self, name: str, content: bytes) -> None:
+        """Adds a file, or replaces the file of that name (a path in the corpus, "/" between
+        parts; the caller has checked it)."""
+        self._add[name] = content
+        self._remove.discard(name)
+
+    def remove(self, name: str) -> None:
+        """Removes a file of the corpus (a path in the corpus)."""
+        self._remove.add(name)
+        self._add.pop(name, None)
+
+    def commit(self) -> Update:
+        """Writes the files, removes those to remove and updates the index, under the writer's
+        lock; undoes the files' changes when the index cannot be updated.
+
+        Raises what `update` raises, and store.IndexBusy when another process writes the index
+        past `wait` seconds.
+        """
+        with store.writing(self.index_dir, self.wait, self.waiting):
+            written: list[tuple[Path, Path | None]] = []
+            moved: list[tuple[Path, Path]] = []
+            try:
+                for name, content in self._add.items():
+                    written.append(_write_atomically(self.corpus_dir / name, content))
+                for name in self._remove:
+                    path = self.corpus_dir / name
+                    # Set aside under a hidden name, which the corpus passes over, until the
+                    # new version is saved: then it goes, else it comes back.
+                    aside = path.with_name(f".removed-{os.getpid()}-{path.name}")
+                    os.replace(path, aside)
+                    moved.append((aside, path))
+                done = update(self.corpus_dir, self.index_dir, "documents were changed")
+            except BaseException:
+                _undo(written, moved)
+                raise
+            for aside, _ in moved + [(old, None) for _, old in written if old]:
+                aside.unlink(missing_ok=True)
+            return done
+
+
+def _write_atomically(path: Path, content: bytes) -> tuple[Path, Path | None]:
+    """Writes a file whole or not at all (under a hidden name, synced, then renamed); returns
+    it, and where the file it replaced was set aside, if any."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".partial-{os.getpid()}-{threading.get_ident()}-{path.name}")
+    old = None
+    try:
+        with open(partial, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        if path.exists():
+            old = path.with_name(f".replaced-{os.getpid()}-{path.name}")
+            os.replace(path, old)
+        try:
+            os.replace(partial, path)
+        except OSError:
+            if old is not None:
+                os.replace(old, path)
+            raise
+    finally:
+        partial.unlink(missing_ok=True)
+    return path, old
+
+
+def _undo(written: list[tuple[Path, Path | None]], moved: list[tuple[Path, Path]]) -> None:
+    for path, old in written:
+        if old is None:
+            path.unlink(missing_ok=True)
+        else:
+            os.replace(old, path)
+    for aside, path in moved:
+        os.replace(aside, path)

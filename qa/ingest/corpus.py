@@ -92,6 +92,13 @@ def listing(folder: Path) -> tuple[list[Path], list[Path]]:
     return files, others
 
 
+def corpus_names(folder: Path, paths: Iterable[Path]) -> list[str]:
+    """The names in the corpus (relative, "/" between parts) of files that `listing` found."""
+    # Cut from the strings: pathlib's relative_to costs more than the rest of a listing.
+    prefix = len(str(folder).rstrip(os.sep)) + 1
+    return [str(path)[prefix:].replace(os.sep, "/") for path in paths]
+
+
 def unsupported(folder: Path, paths: Iterable[Path]) -> list[Skipped]:
     """The files of types qa does not read, each reported with the types it does."""
     return [Skipped(path.relative_to(folder).as_posix(), UNSUPPORTED) for path in paths]

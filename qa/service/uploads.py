@@ -1,18 +1,17 @@
 """Documents added, replaced and removed through the API: files in the corpus folder, then a new
-index version made as `qa index` makes one.
+version of the index, made by qa.index.writer.Changes as `qa index` makes one.
 
 An uploaded file is kept as `<corpus>/<collection or uploads>/<slug>-<content hash>.<ext>`: a
 name made here, never the client's, so that a restart or `qa index` sees the same documents; the
 same bytes sent again (under any name) map to the file already kept. Each file is read by its
-reader before it is written, so a file the index could not use never enters the corpus. The index
-has no incremental segments yet: each write rebuilds it (qa.answer.engine.Engine.open, under the
-writer's lock of qa.index.store), and a failed rebuild undoes the files' changes.
+reader before it is written, so a file the index could not use never enters the corpus. Only the
+files written are read again: they become a new segment of the index; a failed update undoes the
+files' changes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from qa.answer.engine import Engine
+from qa.index import writer
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError, Document, read_document, slugify
@@ -147,72 +147,36 @@ def change(
     remove: list[str],
     install: Callable[[Engine], None],
 ) -> Engine:
-    """Writes the files `add`, removes the corpus files `remove` (paths in the corpus), and makes
-    and installs the index of the corpus so changed; undoes the files' changes when that fails.
+    """Writes the files `add`, removes the corpus files `remove` (paths in the corpus), and
+    installs the engine of the index so updated (qa.index.writer.Changes): the new files become
+    a new segment, the removed ones' documents are deleted. Nothing changes when that fails.
 
     Raises WriteFailed: 409 when the corpus would hold no usable document, 503 when the index is
     being written by another process past WRITER_WAIT or cannot be saved.
     """
     corpus = engine.corpus_dir
     kept = {checked.stored for checked in add}
-    remove = [name for name in remove if name not in kept]
+    changes = writer.Changes(corpus, engine.index_dir, wait=WRITER_WAIT)
+    for checked in add:
+        if not checked.exists and not (corpus / checked.stored).exists():
+            changes.add(checked.stored, checked.content)
+    for name in remove:
+        if name not in kept:
+            changes.remove(name)
     with _WRITING:
-        written: list[Path] = []
-        moved: list[tuple[Path, Path]] = []
         try:
-            for checked in add:
-                if not checked.exists:
-                    path = corpus / checked.stored
-                    if not path.exists():
-                        _write_atomically(path, checked.content)
-                        written.append(path)
-            for name in remove:
-                path = corpus / name
-                # Set aside under a hidden name, which the corpus passes over, until the new index
-                # is saved: then it goes, else it comes back.
-                aside = path.with_name(f".removed-{os.getpid()}-{path.name}")
-                os.replace(path, aside)
-                moved.append((aside, path))
-            new = Engine.open(corpus, engine.index_dir, wait=WRITER_WAIT)
+            done = changes.commit()
         except CorpusError as exc:
-            _undo(written, moved)
             raise WriteFailed(
                 409, f"refused: the corpus would hold no usable document ({exc})"
             ) from exc
         except IndexBusy as exc:
-            _undo(written, moved)
             raise WriteFailed(503, f"{exc}; nothing was changed, try again") from exc
         except (IndexNotSaved, OSError) as exc:
-            _undo(written, moved)
             raise WriteFailed(503, "the index cannot be saved now; nothing was changed") from exc
-        except BaseException:
-            _undo(written, moved)
-            raise
-        for aside, _ in moved:
-            aside.unlink(missing_ok=True)
+        new = Engine.load_version(corpus, engine.index_dir, done.version)
         install(new)
         return new
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """The file whole or not at all: written under a hidden name, synced, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".partial-{os.getpid()}-{threading.get_ident()}-{path.name}")
-    try:
-        with open(partial, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _undo(written: list[Path], moved: list[tuple[Path, Path]]) -> None:
-    for path in written:
-        path.unlink(missing_ok=True)
-    for aside, path in moved:
-        os.replace(aside, path)
 
 
 def outcomes(

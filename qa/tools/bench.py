@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.index import store
+from qa.index import segments, store
 from qa.settings import REPOSITORY
 from qa.tools import synthetic
 from qa.tools.processes import children, cpu_seconds, free_port, memory
@@ -103,7 +103,9 @@ def _size_run(
     index_dir = work / f"index-{size}"
     log(f"{size}: building the index ({builds}x)")
     build = _median_build([_in_child(_build, corpus.folder, index_dir) for _ in range(builds)])
-    log(f"{size}: {build['passages']} passages in {build['build_s']:.1f} s; loading and asking")
+    log(f"{size}: {build['passages']} passages in {build['build_s']:.1f} s; changing one file")
+    build["update_runs_s"] = _one_file_updates(corpus.folder, index_dir, builds)
+    log(f"{size}: loading and asking")
     serve = _in_child(_serve, corpus.folder, index_dir, corpus.questions)
     sample = corpus.questions if size <= OKAPI_FULL_UP_TO else corpus.questions[:okapi_sample]
     log(f"{size}: rank-bm25 ({len(sample)} questions) and bm25s ({len(corpus.questions)})")
@@ -167,6 +169,27 @@ def _build(corpus_dir: Path, index_dir: Path) -> dict:
     took, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     stats = engine.stats()
     return {"build_s": took, "cpu_s": cpu, "passages": stats["passages"], "terms": stats["terms"]}
+
+
+def _one_file_updates(corpus_dir: Path, index_dir: Path, runs: int) -> list[float]:
+    """Seconds `qa index` takes, as a user runs it (a fresh process, imports included), after one
+    file of the corpus changed: `runs` times, each time a sentence more; then the file is put back
+    as it was and the index brought in step again."""
+    path = sorted(p for p in corpus_dir.iterdir() if p.suffix == ".txt")[0]
+    original = path.read_bytes()
+    command = [sys.executable, "-m", "qa.cli", "index", "--corpus", corpus_dir]
+    command += ["--index", index_dir]
+    took = []
+    try:
+        for run in range(max(runs, 1)):
+            path.write_bytes(original + f"\n\nThe bench changed this file, time {run}.\n".encode())
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            took.append(time.perf_counter() - started)
+    finally:
+        path.write_bytes(original)
+        subprocess.run(command, check=True, capture_output=True)
+    return took
 
 
 def _median_build(runs: list[dict]) -> dict:
@@ -366,9 +389,12 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _disk(folder: Path) -> dict[str, float]:
-    """The current index's size on disk in MB: BM25, passage and lexicon arrays, the rest."""
+    """The current index's size on disk in MB (its version's files and its segments'): BM25,
+    passage and lexicon arrays, the rest."""
     sizes = {"bm25": 0.0, "passages": 0.0, "lexicon": 0.0, "other": 0.0}
-    for path in store.current(folder).iterdir():
+    version = store.current(folder)
+    parts = [segments.folder_of(folder) / name for name in store.read_plan(version).segments]
+    for path in (p for part in [version, *parts] for p in part.iterdir()):
         part = path.name.split("-", 1)[0]
         sizes[part if part in sizes else "other"] += path.stat().st_size / 2**20
     return sizes
@@ -577,18 +603,21 @@ def _index_table(rows: list[dict]) -> list[str]:
         "analysis, BM25 weights, saving, reloading), from scratch in a fresh process, `--builds` "
         "times: the median, and each build's time under build runs. Per CPU s: sentences per "
         "second of CPU time summed over the build's processes (the median), the work itself "
-        "without the waiting that a busy machine adds. Load: `Engine.open` on the saved index "
-        "in a fresh process (corpus fingerprint and checksums included). RSS: resident memory "
-        "the engine added after loading, and after asking every question twice, with the anonymous "
+        "without the waiting that a busy machine adds. 1-file update: `qa index` run as a user "
+        "runs it (a fresh process, imports included) after one file changed, the median of "
+        "`--builds` runs. Load: `Engine.open` on the saved index in a fresh process (the "
+        "files' sizes and times, and checksums, included). RSS: resident memory the engine "
+        "added after loading, and after asking every question twice, with the anonymous "
         "(private) part: the rest is pages of the memory-mapped index files, which the page "
         "cache shares among processes. Retrieve: `BM25Index.retrieve` top 10; ask: "
         "`Engine.ask`, the full answer. Latencies are from the second pass over the questions.",
         "",
         "| sentences | passages | terms | build s | build runs s | sentences/s | per CPU s "
+        "| 1-file update s "
         "| disk MB (BM25 + passages + lexicon) "
         "| load s | RSS load MB | RSS queries MB (anon) | retrieve p50 ms | p95 | ask p50 ms "
         "| p95 |",
-        "|" + "---:|" * 15,
+        "|" + "---:|" * 16,
     ]
     for r in rows:
         disk = r["disk"]
@@ -596,6 +625,7 @@ def _index_table(rows: list[dict]) -> list[str]:
             f"| {r['sentences']:,} | {r['passages']:,} | {r['terms']:,} | {r['build_s']:.1f} "
             f"| {', '.join(f'{s:.1f}' for s in r['build_runs_s'])} "
             f"| {r['sentences'] / r['build_s']:,.0f} | {r['sentences'] / r['cpu_s']:,.0f} "
+            f"| {statistics.median(r['update_runs_s']):.2f} "
             f"| {sum(disk.values()):.0f} ({disk['bm25']:.0f} + {disk['passages']:.0f} "
             f"+ {disk['lexicon']:.0f}) "
             f"| {r['load_s']:.2f} | {r['rss_load_mb']:.0f} "
