@@ -39,6 +39,10 @@ def main() -> None:
     """Answers questions with cited sentences from a folder of documents."""
 
 
+# Seconds between `qa index --watch`'s looks at the folder.
+WATCH_SECONDS = 1.0
+
+
 def open_engine(
     corpus: Path | None,
     index_dir: Path | None,
@@ -76,6 +80,12 @@ def _say_waiting(message: str) -> None:
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the saved index is current.")
 @click.option("--optimize", is_flag=True, help="Merge the index's segments into one.")
 @click.option(
+    "--watch",
+    is_flag=True,
+    help=f"Then keep the index in step with the folder, looking every {WATCH_SECONDS:g} s "
+    "(Ctrl-C stops).",
+)
+@click.option(
     "--wait",
     type=click.FloatRange(0),
     help="While another qa index writes this index, wait at most SECONDS [default: until done].",
@@ -92,6 +102,7 @@ def index_command(
     index_dir: Path | None,
     rebuild: bool,
     optimize: bool,
+    watch: bool,
     wait: float | None,
     semantic: bool | None,
 ) -> None:
@@ -122,6 +133,22 @@ def index_command(
         )
     for skipped in stats["skipped"]:
         click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
+    if watch:
+        _watch(engine, wait, semantic)
+
+
+def _watch(engine: Engine, wait: float | None, semantic: bool | None) -> None:
+    """Updates the index whenever the folder's files change, until interrupted."""
+    click.echo(f"Watching {engine.corpus_dir} (Ctrl-C stops)")
+    try:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            engine = open_engine(engine.corpus_dir, engine.index_dir, wait=wait, semantic=semantic)
+            if engine.summary is not None:
+                stamp = time.strftime("%H:%M:%S")
+                click.echo(f"{stamp} Files: {engine.summary.line()} -> {engine.version_dir.name}")
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
 
 
 class FilesBar:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,7 @@ from qa.answer.model import as_json
 from qa.index import segments, store, writer
 from qa.index.build import indexed_tokens
 from qa.text.analyze import Analyzer
-from tests.helpers import QUESTION
+from tests.helpers import QUESTION, ROOT
 
 # Words the analyzer keeps as they are, some common enough to have a negative idf.
 WORDS = [
@@ -185,3 +189,30 @@ def test_optimize_merges_into_one_segment_without_changing_a_score(corpus, tmp_p
     np.testing.assert_allclose(after.index.scores(["fort", "fell", "checkpoint"]), expected[live])
     assert as_json(after.ask(QUESTION))["citations"] == as_json(before.ask(QUESTION))["citations"]
     assert part.name in {p.name for p in segments.folder_of(index).iterdir()}
+
+
+def test_qa_index_watch_keeps_the_index_in_step_with_the_folder(corpus, tmp_path):
+    index = tmp_path / "index"
+    command = [sys.executable, "-m", "qa.cli", "index", "--watch", "--corpus", corpus]
+    watcher = subprocess.Popen(
+        [*command, "--index", index], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    # Ends the watcher, and so its output, if the test does not get what it waits for in time.
+    deadline = threading.Timer(60, watcher.kill)
+    deadline.start()
+    try:
+        lines = iter(watcher.stdout.readline, "")
+        assert any(line.startswith("Watching") for line in lines)
+        (corpus / "extra.txt").write_text("= Extra =\n\nThe Zorblat fortress fell in 1999.\n")
+        changed = next(line for line in lines if "Files:" in line)
+        assert "Files: +1 ~0 -0 -> v-" in changed
+        engine = Engine.open(corpus, index)
+        assert engine.summary is None  # the watcher's version is current: loaded, not updated
+        answer = as_json(engine.ask("When did the Zorblat fortress fall?"))
+        assert answer["citations"][0]["document"]["id"] == "extra"
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(30) == 0 and "Stopped watching." in watcher.stdout.read()
+    finally:
+        deadline.cancel()
+        watcher.kill()
+        watcher.wait(10)
