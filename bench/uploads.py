@@ -1,4 +1,4 @@
-"""How long an upload, and a removal, take: each write rebuilds the index of the whole corpus.
+"""How long an upload, and a removal, take: each write reads only its own files into a new segment.
 
     .venv/bin/python bench/uploads.py --rounds 5
 
