@@ -16,6 +16,7 @@ from qa import settings
 from qa.answer import model
 from qa.answer.engine import Engine
 from qa.answer.model import Answer
+from qa.index import writer
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
@@ -112,21 +113,27 @@ def index_command(
     (`+3 ~1 -2`).
     """
     started = time.perf_counter()
-    with FilesBar() as bar:
-        engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, semantic, optimize)
-    stats = engine.stats()
+    if semantic or (semantic is None and settings.semantic_enabled()):
+        # The passages' vectors are the engine's: it is loaded to make them.
+        with FilesBar() as bar:
+            engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, True, optimize)
+        summary, stats = engine.summary, engine.stats()
+    else:
+        with FilesBar() as bar:
+            done = refresh_index(corpus, index_dir, rebuild, bar.update, wait, optimize)
+        engine, summary, stats = None, done.summary, done.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
         f"{stats['terms']} terms in {time.perf_counter() - started:.2f} s"
     )
-    summary = engine.summary
     if summary is not None:
         merged = f", {summary.merged} segments merged" if summary.merged else ""
         click.echo(f"Files: {summary.line()}{merged}")
         for old, new in summary.renamed:
             click.echo(f"Renamed {old} -> {new}")
-    click.echo(f"Corpus: {engine.corpus_dir}\nIndex:  {engine.index_dir}")
-    if engine.ranker.vectors is not None:
+    corpus_dir = settings.corpus_folder(corpus)
+    click.echo(f"Corpus: {corpus_dir}\nIndex:  {settings.index_folder(corpus_dir, index_dir)}")
+    if engine is not None and engine.ranker.vectors is not None:
         click.echo(
             f"Semantic stage: vectors of {len(engine.ranker.vectors)} passages "
             f"({engine.vector_seconds:.1f} s computing them)"
@@ -134,21 +141,46 @@ def index_command(
     for skipped in stats["skipped"]:
         click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
     if watch:
-        _watch(engine, wait, semantic)
+        _watch(corpus, index_dir, wait)
 
 
-def _watch(engine: Engine, wait: float | None, semantic: bool | None) -> None:
+def _watch(corpus: Path | None, index_dir: Path | None, wait: float | None) -> None:
     """Updates the index whenever the folder's files change, until interrupted."""
-    click.echo(f"Watching {engine.corpus_dir} (Ctrl-C stops)")
+    click.echo(f"Watching {settings.corpus_folder(corpus)} (Ctrl-C stops)")
     try:
         while True:
             time.sleep(WATCH_SECONDS)
-            engine = open_engine(engine.corpus_dir, engine.index_dir, wait=wait, semantic=semantic)
-            if engine.summary is not None:
+            done = refresh_index(corpus, index_dir, wait=wait)
+            if done.summary is not None:
                 stamp = time.strftime("%H:%M:%S")
-                click.echo(f"{stamp} Files: {engine.summary.line()} -> {engine.version_dir.name}")
+                click.echo(f"{stamp} Files: {done.summary.line()} -> {done.version.name}")
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
+
+
+def refresh_index(
+    corpus: Path | None,
+    index_dir: Path | None,
+    rebuild: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    wait: float | None = None,
+    optimize: bool = False,
+) -> writer.Update:
+    """The index brought in step with its folder without loading it to answer, or one clear
+    error line for the user."""
+    corpus_dir = settings.corpus_folder(corpus)
+    try:
+        return writer.refresh(
+            corpus_dir,
+            settings.index_folder(corpus_dir, index_dir),
+            rebuild,
+            optimize,
+            progress,
+            wait,
+            _say_waiting,
+        )
+    except (CorpusError, IndexNotSaved, IndexBusy) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 class FilesBar:

@@ -6,10 +6,8 @@ qa.answer.browse, suggested questions in qa.answer.suggestions; the build in qa.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from functools import cached_property
 from pathlib import Path
 
@@ -20,13 +18,10 @@ from qa.answer.model import Anchor, Answer, DocumentSummary, DocumentView
 from qa.answer.rank import Ranker
 from qa.answer.suggestions import Suggestions
 from qa.index import store, writer
-from qa.index.build import IndexNotSaved
 from qa.ingest.passages import Passage
 from qa.text.aliases import AliasTable
 from qa.text.analyze import Analyzer
 from qa.text.spelling import Lexicon
-
-log = logging.getLogger(__name__)
 
 # Stems the engine remembers of the words in questions (see Analyzer).
 QUESTION_STEMS = 4096
@@ -101,29 +96,17 @@ class Engine:
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
-        why = "a rebuild was asked for" if rebuild else "merging its segments was asked for"
-        if not (rebuild or optimize):
-            try:
-                # The plan says what files the version holds: only a current one is loaded.
-                version = store.current(index_path)
-                if version is None:
-                    raise store.IndexUnusable("no saved index")
-                if writer.is_current(corpus_path, store.read_plan(version)):
-                    return cls(store.load_version(version), corpus_path, index_path, semantic)
-                why = "files changed"
-            except store.IndexUnusable as exc:
-                why = str(exc)
-        with ExitStack() as held:
-            try:
-                held.enter_context(store.writing(index_path, wait, waiting))
-            except OSError as exc:  # the folder cannot be made, or opened to lock it
-                raise IndexNotSaved.of(index_path, why, exc) from exc
-            log.info("updating the index at %s: %s", index_path, why)
-            # The writer waited for may have just brought the index in step: then this reads
-            # nothing and saves nothing.
-            done = writer.update(corpus_path, index_path, why, progress, rebuild, optimize)
+        steps = (corpus_path, index_path, rebuild, optimize, progress, wait, waiting)
+        done = writer.refresh(*steps)
+        try:
+            saved = store.load_version(done.version)
+        except store.IndexUnusable as exc:
+            if done.summary is not None:
+                raise  # just written, and already unusable: updating again would not help
+            done = writer.refresh(*steps, why=str(exc))
+            saved = store.load_version(done.version)
         # Served from the saved, memory-mapped files, as every later start will be.
-        engine = cls(store.load_version(done.version), corpus_path, index_path, semantic)
+        engine = cls(saved, corpus_path, index_path, semantic)
         engine.summary = done.summary
         return engine
 

@@ -7,7 +7,6 @@ The counts become a segment of the index (qa.index.writer).
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -34,8 +33,6 @@ from qa.ingest.passages import Passage, PassageTable
 from qa.settings import cpus
 from qa.text.analyze import Analyzer, tokens
 from qa.text.spelling import words_in, written_words
-
-log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
 # Below two chunks of text there is nothing to share between processes.

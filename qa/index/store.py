@@ -267,6 +267,13 @@ def read_plan(version: Path, manifest: dict | None = None) -> Plan:
         raise IndexUnusable(f"damaged manifest ({exc})") from exc
 
 
+def check(version: Path, plan: Plan) -> list[Segment]:
+    """The version's segments, loaded (once per process) and checked, after its own files;
+    IndexUnusable names the first file that fails its checks."""
+    verify_version(version)
+    return open_segments(version.parent, plan)
+
+
 def open_segments(index_dir: Path, plan: Plan) -> list[Segment]:
     """The plan's segments, loaded (once per process) and checked."""
     return [segments.load(index_dir, name) for name in plan.segments]

@@ -14,6 +14,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +70,25 @@ class Summary:
 
 @dataclass
 class Update:
+    """The version that holds the folder's files, its segments (loaded and checked), and what the
+    update that made it did (None when the current version already held them)."""
+
     version: Path
-    summary: Summary
+    summary: Summary | None
+    parts: list[Segment] = field(default_factory=list)
+
+    def stats(self) -> dict:
+        """Documents, passages and terms of the version, and the files it could not use."""
+        plan = store.read_plan(self.version)
+        deleted = sum(map(len, plan.deleted))
+        return {
+            "documents": sum(len(p.documents) for p in self.parts) - deleted,
+            "passages": plan.stats.passages,
+            "terms": plan.stats.terms,
+            "skipped": [
+                {"file": s.file, "reason": s.reason} for s in plan.skipped + plan.unsupported
+            ],
+        }
 
 
 @dataclass
@@ -132,7 +150,7 @@ def update(
         found_unsupported = unsupported(corpus_dir, others)
         in_step = summary.unchanged and not to_read and found_unsupported == plan.unsupported
         if previous and previous.whole and in_step and not optimize:
-            return Update(store.current(index_dir), summary)
+            return Update(store.current(index_dir), summary, parts)
         summary.merged = _merge(index_dir, parts, deleted, optimize)
         new_plan = Plan(
             plan.params, [p.name for p in parts], deleted, records, skipped, found_unsupported
@@ -140,7 +158,52 @@ def update(
         version = store.commit(index_dir, new_plan, parts)
     except OSError as exc:
         raise IndexNotSaved.of(index_dir, why or "files changed", exc) from exc
-    return Update(version, summary)
+    return Update(version, summary, parts)
+
+
+def refresh(
+    corpus_dir: Path,
+    index_dir: Path,
+    rebuild: bool = False,
+    optimize: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    wait: float | None = None,
+    waiting: Callable[[str], None] | None = None,
+    why: str | None = None,
+) -> Update:
+    """The current version when it holds the folder's files as they are and passes its checks,
+    else an update (see `update`) under the writer's lock: first waiting for any other process
+    writing the index (at most `wait` seconds when given; `waiting` is told who that is).
+
+    `why`, when given, says why the current version cannot be used. Raises what `update`
+    raises, store.IndexBusy when another writer holds the index past `wait`, and IndexNotSaved
+    when the index folder cannot be locked.
+    """
+    if why is None and rebuild:
+        why = "a rebuild was asked for"
+    elif why is None and optimize:
+        why = "merging its segments was asked for"
+    elif why is None:
+        try:
+            version = store.current(index_dir)
+            if version is None:
+                raise IndexUnusable("no saved index")
+            plan = store.read_plan(version)
+            if is_current(corpus_dir, plan):
+                # The plan says what the version holds; only a current one is checked.
+                return Update(version, None, store.check(version, plan))
+            why = "files changed"
+        except IndexUnusable as exc:
+            why = str(exc)
+    with ExitStack() as held:
+        try:
+            held.enter_context(store.writing(index_dir, wait, waiting))
+        except OSError as exc:  # the folder cannot be made, or opened to lock it
+            raise IndexNotSaved.of(index_dir, why, exc) from exc
+        log.info("updating the index at %s: %s", index_dir, why)
+        # The writer waited for may have just brought the index in step: then this reads
+        # nothing and saves nothing.
+        return update(corpus_dir, index_dir, why, progress, rebuild, optimize)
 
 
 def is_current(corpus_dir: Path, plan: Plan) -> bool:
