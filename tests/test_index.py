@@ -1,4 +1,5 @@
 import random
+from functools import cache
 
 import numpy as np
 import pytest
@@ -95,3 +96,47 @@ def test_a_vocabulary_finds_each_term_and_no_other(terms, other):
     vocabulary, column = Vocabulary.build(terms)
     assert [vocabulary[t] for t in terms] == column.tolist()
     assert (other in vocabulary) == (other in terms)
+
+
+def every_posting_scored(index: BM25Index, query, k: int, mask=None):
+    return index._retrieve_all(index._query_terms(query), k, mask)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=6),
+    st.lists(st.floats(0.1, 3.0), min_size=6, max_size=6),
+    st.integers(1, 60),
+    st.booleans(),
+)
+def test_pruned_retrieval_finds_what_scoring_every_posting_finds(terms, weights, k, masked):
+    index = _zipf_index()
+    query = {f"t{t}": w for t, w in zip(terms, weights[: len(terms)], strict=True)}
+    mask = np.arange(index.size) % 3 != 0 if masked else None
+    rows, scores = index.retrieve(query, k, mask)
+    expected_rows, expected_scores = every_posting_scored(index, query, k, mask)
+    assert rows.tolist() == expected_rows.tolist()
+    assert scores.tolist() == expected_scores.tolist()  # the same floats, not just close
+
+
+def test_pruned_retrieval_passes_over_the_common_terms(corpus, monkeypatch):
+    index = BM25Index().index(corpus)
+    query = ["t0", "t1", "t2", "t1500"]  # three terms in most documents, one rare
+    common = sum(index.document_frequency(t) for t in query[:3])
+    scored = []
+    whole = index._scored
+
+    def counted(terms, rows, mask):
+        scored.append(len(rows))
+        return whole(terms, rows, mask)
+
+    monkeypatch.setattr(index, "_scored", counted)
+    rows, scores = index.retrieve(query, 5)
+    assert scored and max(scored) < common / 10  # the common terms' passages were not scored
+    assert rows.tolist() == every_posting_scored(index, query, 5)[0].tolist()
+    np.testing.assert_allclose(scores, index.scores(query)[rows])
+
+
+@cache
+def _zipf_index() -> BM25Index:
+    return BM25Index().index(zipf_corpus(4000))

@@ -86,6 +86,10 @@ def assert_scores_are_bm25okapi_of_the_live_passages(index: Path, rng: random.Ra
         scores = saved.index.scores(query)
         np.testing.assert_allclose(scores[rows], reference.get_scores(query), rtol=1e-9)
         assert not scores[dead].any()
+        best, _ = saved.index.retrieve(query, 5)
+        terms = saved.index._query_terms(query)
+        every = saved.index._retrieve_all(terms, 5, None)[0].tolist() if terms else []
+        assert best.tolist() == every
     assert saved.index.stats.passages == len(live)
 
 

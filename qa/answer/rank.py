@@ -30,7 +30,7 @@ import numpy as np
 from qa.answer.query import Query
 from qa.common.memo import Memo
 from qa.common.vocabulary import LOOKUPS
-from qa.index.bm25 import BM25Index
+from qa.index.bm25 import BM25Index, Term
 from qa.ingest.passages import KINDS, PassageTable
 from qa.settings import PACKAGE_DATA
 from qa.text.analyze import Analyzer, fold, tokens
@@ -90,7 +90,7 @@ class Terms:
 
     names: list[str]
     postings: list[np.ndarray]  # each term's passages, ascending
-    weights: list[np.ndarray]  # each term's BM25 weights in those passages
+    found: list[Term]  # each term's postings, whose BM25 weights are computed where read
     query: np.ndarray  # each term's weight in the query, earlier questions' terms included
     # The weights of the terms the question itself asks about (earlier questions' terms when
     # it has none of its own): what a passage must hold to answer it, whatever the context.
@@ -177,7 +177,7 @@ class Ranker:
         """The query's terms that the index holds, with their postings."""
         index = self.index
         asked = set(query.terms or query.from_history)
-        names, postings, weights, found_weights, own, idf = [], [], [], [], [], []
+        names, postings, found_terms, found_weights, own, idf = [], [], [], [], [], []
         missing = 0.0
         for term, weight in query.weights.items():
             found = index.term(term)
@@ -186,14 +186,14 @@ class Ranker:
                 continue
             names.append(term)
             postings.append(found.rows)
-            weights.append(found.weights)
+            found_terms.append(found)
             found_weights.append(weight)
             own.append(weight if term in asked else 0.0)
             idf.append(found.idf)
         return Terms(
             names,
             postings,
-            weights,
+            found_terms,
             np.array(found_weights),
             np.array(own),
             np.array(idf),
@@ -333,8 +333,8 @@ class Ranker:
         """The weight of each term's posting at `places` (rows x terms) where held, else 0."""
         places = np.minimum(places, [len(p) - 1 for p in terms.postings])
         out = np.empty(places.shape)
-        for j, weights in enumerate(terms.weights):
-            out[:, j] = weights[places[:, j]]
+        for j, term in enumerate(terms.found):
+            out[:, j] = term.weights_at(places[:, j])
         return np.where(held, out, 0.0)
 
     def _paragraph_bm25(

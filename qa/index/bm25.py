@@ -34,6 +34,13 @@ PREFIX = "bm25-"
 REMEMBERED_POSTINGS = 256
 ARRAYS = ("indptr", "indices", "tf", "doc-len", "hashes", "offsets", "terms")
 PARAMS = "params"
+# A query with at most this many postings in all has every one scored: pruning would cost more.
+SCORED_ALL_UP_TO = 2048
+# Pruning is taken when it scores this many times fewer (row, term) pairs than there are postings:
+# a binary search per pair costs several times what adding one posting up does.
+PRUNING_GAIN = 4
+# Bounds are compared with a margin far above floating-point rounding, so pruning stays exact.
+BOUND_MARGIN = 1 + 1e-9
 
 Query = Mapping[str, float] | Iterable[str]
 
@@ -186,15 +193,39 @@ class Stats:
         return cls(n, length, len(df), float(idf.sum()))
 
 
-@dataclass(frozen=True)
 class Term:
-    """A term's live postings over the whole index: passages, ascending, and its BM25 weight in
-    each (arrays not to be changed), with its idf and document frequency."""
+    """A term's live postings over the whole index: its passages, ascending, and its count in
+    each (arrays not to be changed), with its idf and document frequency; its BM25 weights are
+    computed from them when asked for, all (`weights`) or at some postings (`weights_at`)."""
 
-    rows: np.ndarray
-    weights: np.ndarray
-    idf: float
-    df: int
+    def __init__(self, rows: np.ndarray, tf: np.ndarray, idf: float, index: BM25Index) -> None:
+        self.rows, self.tf, self.idf, self.df = rows, tf, idf, len(rows)
+        self._k1, self._norm = index.k1, index._norm
+        self._weights: np.ndarray | None = None
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.weighed()._weights
+
+    def weighed(self) -> Term:
+        """The term with all its weights computed, to be remembered."""
+        if self._weights is None:
+            self._weights = self.weights_at(slice(None))
+            self._weights.flags.writeable = False
+        return self
+
+    def weights_at(self, places: np.ndarray | slice) -> np.ndarray:
+        """The term's BM25 weights at these of its postings."""
+        if self._weights is not None:
+            return self._weights[places]
+        tf = self.tf[places].astype(np.float64)
+        # The same operations, in the same order, as BM25Okapi.get_scores, so the same floats.
+        return self.idf * (tf * (self._k1 + 1) / (tf + self._norm[self.rows[places]]))
+
+    def bound(self, least_norm: float) -> float:
+        """No passage weighs the term more: its largest count in the shortest passage."""
+        most = float(self.tf.max())
+        return self.idf * (most * (self._k1 + 1) / (most + least_norm))
 
 
 class BM25Index:
@@ -246,6 +277,7 @@ class BM25Index:
         self.floor = self.epsilon * (self.stats.idf_sum / terms) if terms else 0.0
         # BM25's length normalisation of every passage, as BM25Okapi.get_scores computes it.
         self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl)
+        self._least_norm = float(self._norm.min(initial=self.k1))
         self._terms.clear()
         return self
 
@@ -278,7 +310,10 @@ class BM25Index:
         if not places:
             return None
         held = sum(int(self.parts[i].indptr[c + 1] - self.parts[i].indptr[c]) for i, c in places)
-        return self._weigh(places) if held <= REMEMBERED_POSTINGS else places
+        if held > REMEMBERED_POSTINGS:
+            return places
+        found = self._weigh(places)
+        return None if found is None else found.weighed()
 
     def _weigh(self, places: list[tuple[int, int]]) -> Term | None:
         rows, tfs = [], []
@@ -295,39 +330,34 @@ class BM25Index:
             tfs.append(tf)
         if len(rows) > 1:
             rows, tfs = [np.concatenate(rows)], [np.concatenate(tfs)]
-        found, tf = rows[0], tfs[0].astype(np.float64)
-        df = len(found)
+        df = len(rows[0])
         if not df:
             return None
         n = self.stats.passages
-        # The same operations, in the same order, as BM25Okapi._calc_idf and get_scores.
+        # The same operations, in the same order, as BM25Okapi._calc_idf.
         idf = math.log(n - df + 0.5) - math.log(df + 0.5)
-        if idf < 0:
-            idf = self.floor
-        weights = idf * (tf * (self.k1 + 1) / (tf + self._norm[found]))
-        weights.flags.writeable = False
-        return Term(found, weights, idf, df)
+        return Term(rows[0], tfs[0], self.floor if idf < 0 else idf, self)
 
     def document_frequency(self, term: str) -> int:
         """How many live passages hold the term."""
         found = self.term(term)
         return 0 if found is None else found.df
 
-    def _postings(self, query: Query) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """(rows, weights, query weight) of each query term found, in query order."""
+    def _query_terms(self, query: Query) -> list[tuple[Term, float]]:
+        """Each query term that live passages hold, with its weight in the query, in order."""
         weights = query if isinstance(query, Mapping) else Counter(query)
-        postings = []
+        found = []
         for term, weight in weights.items():
-            found = self.term(term) if weight else None
-            if found is not None:
-                postings.append((found.rows, found.weights, weight))
-        return postings
+            postings = self.term(term) if weight else None
+            if postings is not None:
+                found.append((postings, weight))
+        return found
 
     def scores(self, query: Query) -> np.ndarray:
         """Every passage's score; a mapping weighs each term, a list counts repeated terms."""
         scores = np.zeros(self.size)
-        for rows, data, weight in self._postings(query):
-            scores[rows] += weight * data
+        for term, weight in self._query_terms(query):
+            scores[term.rows] += weight * term.weights
         return scores
 
     def retrieve(
@@ -335,17 +365,64 @@ class BM25Index:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ids and scores of the k best passages with a positive score, best first.
 
-        Only the postings of the query's terms are read: the scores add up in a buffer that is
-        cleared again at those rows, so no step costs in proportion to the whole corpus.
+        Only the postings of the query's terms are read, and of the common ones (MaxScore) only
+        those of passages that could be among the k best: a passage that holds none of the
+        rarer terms scores at most the common terms' bounds, and when those fall short of k
+        passages already scored, it cannot be one of them.
         """
-        postings = self._postings(query)
-        if not postings:
+        terms = self._query_terms(query)
+        if not terms:
             return np.zeros(0, np.intp), np.zeros(0)
-        touched = np.concatenate([rows for rows, _, _ in postings])
+        held = sum(len(t.rows) for t, _ in terms)
+        if held <= SCORED_ALL_UP_TO or any(t.idf <= 0 or w <= 0 for t, w in terms):
+            return self._retrieve_all(terms, k, mask)
+        bounds = [w * t.bound(self._least_norm) for t, w in terms]
+        by_bound = sorted(range(len(terms)), key=bounds.__getitem__, reverse=True)
+        first = terms[by_bound[0]][0].rows
+        if not _worth_scoring(len(first), terms, held):
+            return self._retrieve_all(terms, k, mask)
+        # A first k: the passages of the term that can weigh most, scored whole.
+        rows, scores = self._scored(terms, first, mask)
+        threshold = _kth(scores, k)
+        # The terms, from the least weighty up, whose bounds together stay below the k-th best
+        # score: a passage that holds only those cannot be among the best.
+        rest, below = 0.0, len(by_bound)
+        while below > 1 and (rest + bounds[by_bound[below - 1]]) * BOUND_MARGIN < threshold:
+            below -= 1
+            rest += bounds[by_bound[below]]
+        if below > 1:
+            held_rows = [terms[i][0].rows for i in by_bound[:below]]
+            if not _worth_scoring(sum(map(len, held_rows)), terms, held):
+                return self._retrieve_all(terms, k, mask)
+            rows, scores = self._scored(terms, np.unique(np.concatenate(held_rows)), mask)
+        keep = scores > 0
+        return _best(rows[keep], scores[keep], k)
+
+    def _scored(
+        self, terms: list[tuple[Term, float]], rows: np.ndarray, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (ascending, distinct; those of `mask`) and their whole scores, the query's terms
+        added in its order as `scores` adds them, so to the same floats."""
+        if mask is not None:
+            rows = rows[mask[rows]]
+        scores = np.zeros(len(rows))
+        for term, weight in terms:
+            places = np.searchsorted(term.rows, rows.astype(term.rows.dtype, copy=False))
+            places = np.minimum(places, len(term.rows) - 1)
+            hit = term.rows[places] == rows
+            scores[hit] += weight * term.weights_at(places[hit])
+        return rows, scores
+
+    def _retrieve_all(
+        self, terms: list[tuple[Term, float]], k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """retrieve, every posting of every term scored: the scores add up in a buffer that is
+        cleared again at those rows, so no step costs in proportion to the whole corpus."""
+        touched = np.concatenate([term.rows for term, _ in terms])
         buffer = self._buffer()
         try:
-            for rows, data, weight in postings:
-                buffer[rows] += weight * data
+            for term, weight in terms:
+                buffer[term.rows] += weight * term.weights
             scores = buffer[touched]
         finally:
             buffer[touched] = 0.0
@@ -355,7 +432,7 @@ class BM25Index:
         # A row is in `touched` once for each query term it holds, so the k * terms best entries
         # hold k distinct rows at least, and so every row as good as the k-th best: only those
         # few need to be made distinct.
-        rows, scores = _at_least_as_good(touched[keep], scores[keep], k * len(postings))
+        rows, scores = _at_least_as_good(touched[keep], scores[keep], k * len(terms))
         rows, first = np.unique(rows, return_index=True)
         return _best(rows, scores[first], k)
 
@@ -393,6 +470,19 @@ def _at_least_as_good(
     kth = np.partition(scores, len(scores) - k)[len(scores) - k]
     keep = scores >= kth
     return rows[keep], scores[keep]
+
+
+def _worth_scoring(rows: int, terms: list, held: int) -> bool:
+    """Whether scoring these rows whole (a binary search in each term's postings) costs less
+    than adding up every posting of the query."""
+    return rows * len(terms) * PRUNING_GAIN <= held
+
+
+def _kth(scores: np.ndarray, k: int) -> float:
+    """The k-th best of some scores, 0 when there are fewer."""
+    if len(scores) < k:
+        return 0.0
+    return float(np.partition(scores, len(scores) - k)[len(scores) - k])
 
 
 def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
