@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ from hypothesis import strategies as st
 from qa.answer import query as answer
 from qa.answer import rank
 from qa.answer.engine import Engine
-from qa.text.analyze import fold, tokens
-from qa.tools import fit
+from qa.ingest.corpus import build_document
+from qa.ingest.passages import JoinedTable, PassageTable
+from qa.text.analyze import BREAK, fold, tokens, tokens_of_texts
+from qa.tools import evaluate, fit
+from tests.helpers import DEFAULT_CORPUS
 
 DOCUMENT = """= Rivers of Testland =
 
@@ -174,7 +178,7 @@ SURFACE_TEXT = st.text("AZaz09_-é É'’ .,\n", max_size=40) | st.text(max_size
 @settings(max_examples=500, deadline=None)
 @given(SURFACE_TEXT, st.lists(st.text("azé09 ", max_size=6), max_size=6))
 def test_a_surface_holds_its_words_and_the_names_after_its_first_word(text, known):
-    surface, known = rank.Surface(text), set(known)
+    surface, known = rank.Surface.of(text), set(known)
     names = [fold(m[0]) for m in re.finditer(r"\b[A-Z][\w-]+", text) if m.start()]
     words = Counter(tokens(text))
     assert surface.overlap(known) == (
@@ -184,6 +188,82 @@ def test_a_surface_holds_its_words_and_the_names_after_its_first_word(text, know
         max(len(tokens(text)), 1),
     )
     assert list(surface.names) == names
+
+
+def real_documents() -> list:
+    """The default corpus's documents and the SQuAD slice's paragraphs, as they are indexed."""
+    files = sorted(DEFAULT_CORPUS.glob("*.txt"))
+    documents = [build_document(f.stem, f.name, f.read_text("utf-8")) for f in files]
+    articles, _ = evaluate.read_squad(Path(__file__).parent / "data" / "squad-dev-slice.json")
+    contexts = [c for article in articles for c in article.paragraphs]
+    return documents + [build_document(f"squad-{n}", "p.txt", c) for n, c in enumerate(contexts)]
+
+
+# Beyond the real passages: non-ASCII text, texts that start with a name, hold no name or are
+# empty, and texts that hold BREAK themselves (read one by one).
+ODD_TEXTS = [
+    "Kobanî fell to ISIL; the Kurds of Al-Hasakah held.",
+    "Al-Hasakah is a city.",
+    "",
+    "no names at all, 4,000 of them and 3.5 more",
+    "Σίσυφος and ΑΣ met Émile O'Neill in Zürich.",
+    "x-Foo -Bar _Baz İstanbul ǅemal",
+    "km² of ʼapostrophes’ and don't",
+    "line\nbreak\nAlpha",
+]
+
+
+def assert_surfaces_equal(texts: list[str]) -> None:
+    batched, one_by_one = rank.surfaces(texts), list(map(rank.Surface.of, texts))
+    assert tokens_of_texts(texts) == list(map(tokens, texts))
+    for many, one in zip(batched, one_by_one, strict=True):
+        assert (many.text, many.words, many.names, many.size) == (
+            one.text,
+            one.words,
+            one.names,
+            one.size,
+        )
+
+
+def test_surfaces_made_together_are_those_made_one_by_one():
+    texts = [p.text for d in real_documents() for p in d.passages]
+    assert len(texts) > 500 and not all(map(str.isascii, texts))
+    for start in range(0, len(texts), 70):  # as many as a question's candidates
+        assert_surfaces_equal(texts[start : start + 70])
+    assert_surfaces_equal(ODD_TEXTS)
+    assert_surfaces_equal(texts[:5] + ODD_TEXTS + texts[5:10])
+    assert_surfaces_equal(texts[:5] + [f"A {BREAK} B"] + texts[5:10])
+    assert_surfaces_equal([])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SURFACE_TEXT, max_size=8))
+def test_surfaces_of_any_texts_are_those_made_one_by_one(texts):
+    assert_surfaces_equal(texts)
+
+
+def test_texts_of_rows_are_their_texts_one_by_one():
+    documents = real_documents()
+    table = PassageTable.from_documents(documents)
+    joined = JoinedTable([PassageTable.from_documents(documents[:2]), table])
+    rows = [5, 0, len(table) + 3, 7, 5, len(joined) - 1, 1]
+    assert joined.texts(rows) == [joined.text(r) for r in rows]
+    assert table.texts(rows[:2]) == [table.text(r) for r in rows[:2]]
+    assert joined.texts([]) == table.texts([]) == []
+
+
+def test_the_ranker_remembers_the_surfaces_it_makes(engine, monkeypatch):
+    ranker = engine.ranker
+    ranker._surfaces.clear()
+    rows = [3, 1, 3, 0]
+    made = ranker._surfaces_at(rows)
+    assert [s.text for s in made] == texts(engine, rows) and made[0] is made[2]
+    assert ranker._surfaces_at([1])[0] is made[1]
+    # New ones that would pass the bound: all is forgotten first.
+    monkeypatch.setattr(ranker._surfaces, "bound", 3)
+    again = ranker._surfaces_at([2, 4, 1])
+    assert again[2] is made[1] and set(ranker._surfaces) == {2, 4}
+    assert ranker._surfaces_at([4])[0] is again[1] and set(ranker._surfaces) == {2, 4}
 
 
 def test_the_shipped_model_fits_the_features():

@@ -33,7 +33,7 @@ from qa.common.vocabulary import LOOKUPS
 from qa.index.bm25 import BM25Index, Term
 from qa.ingest.passages import KINDS, PassageTable
 from qa.settings import PACKAGE_DATA
-from qa.text.analyze import Analyzer, fold, tokens
+from qa.text.analyze import Analyzer, fold, tokens, tokens_of_texts
 from qa.text.question import HAS_DATE, NAME_WORD, NUMBER_TOKEN, Question, analyse
 from qa.text.question import question_word as question_word  # callers read it here too
 
@@ -356,22 +356,36 @@ class Ranker:
 
     def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
         """rows x terms: whether each row's document title holds each term."""
-        out = np.zeros((len(documents), len(terms)), bool)
-        for d in set(documents.tolist()):
-            if d not in self._title_terms:
-                self._title_terms[d] = frozenset(self.analyzer.terms(self.titles[d]))
-            out[documents == d] = [name in self._title_terms[d] for name in terms.names]
-        return out
+        present, at = np.unique(documents, return_inverse=True)
+        # Document by document, then spread to their rows in one indexing.
+        held = [[name in self._title(d) for name in terms.names] for d in present.tolist()]
+        return np.array(held, bool).reshape(len(present), len(terms))[at.reshape(-1)]
+
+    def _title(self, document: int) -> frozenset[str]:
+        """The terms of a document's title, remembered."""
+        if document not in self._title_terms:
+            self._title_terms[document] = frozenset(self.analyzer.terms(self.titles[document]))
+        return self._title_terms[document]
 
     def _surface(self, row: int) -> Surface:
-        return Surface(self.table.text(row))
+        return Surface.of(self.table.text(row))
+
+    def _surfaces_at(self, rows: list[int]) -> list[Surface]:
+        """The Surface of each row; those not remembered are made together (see `surfaces`)."""
+        memo = self._surfaces
+        missing = [row for row in dict.fromkeys(rows) if row not in memo]
+        made = dict(zip(missing, surfaces(self.table.texts(missing)), strict=True))
+        # Read before remembering the new ones, which may forget the rest.
+        found = list(map(made.get, rows, map(memo.get, rows)))
+        memo.remember(made)
+        return found
 
     def _answer_kind(self, question: Question, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each sentence says that the question does not (new words, names, numbers), and
         whether it holds what the question word asks for."""
         asked = question.word
         known = set(tokens(question.text))
-        surfaces = [self._surfaces[row] for row in rows.tolist()]
+        surfaces = self._surfaces_at(rows.tolist())
         n = len(surfaces)
         counts = np.array([s.overlap(known) for s in surfaces], float).reshape(n, 4)
         words_known, names_known, names, size = counts.T
@@ -393,17 +407,24 @@ class Surface:
     """A sentence's folded words and its names; its numbers and whether it has a date are read
     only when a question asks for them (`how many`, `when`)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, words: list[str]) -> None:
+        """The surface of a text whose `tokens` are `words`."""
         self.text = text
         # A list, not counts: most surfaces are made for one question and read once, and
         # counting costs more than the one pass that reading the list takes.
-        self.words = tokens(text)
-        self.size = max(len(self.words), 1)
+        self.words = words
+        self.size = max(len(words), 1)
+        # One text at a time: the names of texts joined would need their places to be split
+        # back, which costs more than the calls saved.
         names = NAME_WORD.findall(text)
         # The first word is left out, as it is capitalized whatever it is.
         if names and NAME_WORD.match(text):
             del names[0]
         self.names = tuple(map(str.lower if text.isascii() else fold, names))
+
+    @classmethod
+    def of(cls, text: str) -> Surface:
+        return cls(text, tokens(text))
 
     @cached_property
     def numbers(self) -> tuple[str, ...]:
@@ -426,6 +447,11 @@ class Surface:
 
     def new_number(self, known: set[str]) -> bool:
         return any(n not in known for n in self.numbers)
+
+
+def surfaces(texts: list[str]) -> list[Surface]:
+    """The `Surface.of` each text, their tokens found in one pass over them all."""
+    return list(map(Surface, texts, tokens_of_texts(texts)))
 
 
 def _idf(n: np.ndarray | int, df: np.ndarray) -> np.ndarray:

@@ -21,6 +21,12 @@ class Memo(dict[K, V]):
         super().__init__()
         self.compute, self.bound = compute, bound
 
+    def remember(self, found: dict[K, V]) -> None:
+        """Holds these values too, forgetting everything first when they would pass the bound."""
+        if found and len(self) + len(found) > self.bound:
+            self.clear()
+        self.update(found)
+
     def __missing__(self, key: K) -> V:
         if len(self) >= self.bound:
             self.clear()

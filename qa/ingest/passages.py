@@ -136,6 +136,14 @@ class PassageTable(Sequence[Passage]):
         offsets = self.columns["text-offsets"]
         return self.columns["text"][offsets[row] : offsets[row + 1]].tobytes().decode("utf-8")
 
+    def texts(self, rows: Sequence[int]) -> list[str]:
+        """The texts of some rows' passages."""
+        offsets = self.columns["text-offsets"]
+        rows = np.asarray(rows, np.intp)
+        text = memoryview(self.columns["text"])  # decoded in place, never copied
+        starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
+        return [str(text[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
+
     def rows_at(self, byte_offsets: Sequence[int]) -> np.ndarray:
         """The rows whose texts hold these offsets into the `text` column, in order."""
         starts = self.columns["text-offsets"][:-1]
@@ -232,6 +240,21 @@ class JoinedTable(PassageTable):
     def text(self, row: int) -> str:
         part = int(np.searchsorted(self.row_bases, row, "right")) - 1
         return self.parts[part].text(row - int(self.row_bases[part]))
+
+    def texts(self, rows: Sequence[int]) -> list[str]:
+        rows = np.asarray(rows, np.intp)
+        if not len(rows):
+            return []
+        parts = np.searchsorted(self.row_bases, rows, "right") - 1
+        local = rows - self.row_bases[parts]
+        # Part by part, then back in the order asked.
+        order = np.argsort(parts, kind="stable")
+        present, starts = np.unique(parts[order], return_index=True)
+        groups = np.split(local[order], starts[1:])
+        texts = [
+            t for p, g in zip(present.tolist(), groups, strict=True) for t in self.parts[p].texts(g)
+        ]
+        return list(map(texts.__getitem__, np.argsort(order).tolist()))
 
     def _passage(self, row: int, document: int) -> Passage:
         part = int(np.searchsorted(self.doc_bases, document, "right")) - 1
