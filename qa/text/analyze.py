@@ -57,17 +57,23 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens of the text, before stopwords and stemming."""
+    return _tokens(text, ONLY_WORDS, TOKENIZER)
+
+
+def _tokens(text: str, only_words: bytes, tokenizer: regex.Pattern) -> list[str]:
+    """`tokens`, with the translation table and pattern that find them (see tokens_of_texts)."""
     # ASCII text is folded by the translation below (lower() would be one more pass).
     folded = text if text.isascii() else fold(text)
     if any(map(folded.__contains__, APOSTROPHES)):
         folded = INNER_APOSTROPHE.sub("", folded)
     if folded.isascii() and not FIGURE.search(folded):
-        return folded.encode().translate(ONLY_WORDS).decode().split()
+        return folded.encode().translate(only_words).decode().split()
     if text.isascii():
         # Only ASCII is still unfolded here; lower() after fold() would undo a case folding
         # that is not to lower case (Cherokee's small letters fold to capitals).
         folded = folded.lower()
-    found = TOKENIZER.findall(folded)
+    found = tokenizer.findall(folded)
+    # Only numbers hold commas, so removing them from every token changes only those.
     return [t.replace(",", "") for t in found] if DIGIT_COMMA.search(folded) else found
 
 
@@ -89,16 +95,7 @@ def _joined_tokens(joined: str) -> list[str]:
     and where `tokens` takes its fast path for ASCII without figures, TOKENIZER finds the same
     runs of word characters, so a text is tokenized alike on either path.
     """
-    folded = joined if joined.isascii() else fold(joined)
-    if any(map(folded.__contains__, APOSTROPHES)):
-        folded = INNER_APOSTROPHE.sub("", folded)
-    if folded.isascii() and not FIGURE.search(folded):
-        return folded.encode().translate(ONLY_WORDS_AND_BREAKS).decode().split()
-    if joined.isascii():
-        folded = folded.lower()
-    found = TOKENIZER_AND_BREAKS.findall(folded)
-    # Only numbers hold commas, so removing them from every token changes only those.
-    return [t.replace(",", "") for t in found] if DIGIT_COMMA.search(folded) else found
+    return _tokens(joined, ONLY_WORDS_AND_BREAKS, TOKENIZER_AND_BREAKS)
 
 
 def _split_at(items: list[str], marker: str, parts: int) -> list[list[str]]:
