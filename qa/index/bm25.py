@@ -467,8 +467,7 @@ def _at_least_as_good(
     """The entries that score at least as well as the k-th best one (ties make them more)."""
     if len(rows) <= k:
         return rows, scores
-    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-    keep = scores >= kth
+    keep = scores >= _kth(scores, k)
     return rows[keep], scores[keep]
 
 
