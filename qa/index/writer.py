@@ -70,16 +70,17 @@ class Summary:
 
 @dataclass
 class Update:
-    """The version that holds the folder's files, its segments (loaded and checked), and what the
-    update that made it did (None when the current version already held them)."""
+    """The version that holds the folder's files, its plan and segments (loaded and checked),
+    and what the update that made it did (None when the current version already held them)."""
 
     version: Path
+    plan: Plan
     summary: Summary | None
     parts: list[Segment] = field(default_factory=list)
 
     def stats(self) -> dict:
         """Documents, passages and terms of the version, and the files it could not use."""
-        plan = store.read_plan(self.version)
+        plan = self.plan
         deleted = sum(map(len, plan.deleted))
         return {
             "documents": sum(len(p.documents) for p in self.parts) - deleted,
@@ -150,7 +151,7 @@ def update(
         found_unsupported = unsupported(corpus_dir, others)
         in_step = summary.unchanged and not to_read and found_unsupported == plan.unsupported
         if previous and previous.whole and in_step and not optimize:
-            return Update(store.current(index_dir), summary, parts)
+            return Update(store.current(index_dir), plan, summary, parts)
         summary.merged = _merge(index_dir, parts, deleted, optimize)
         new_plan = Plan(
             plan.params, [p.name for p in parts], deleted, records, skipped, found_unsupported
@@ -158,7 +159,7 @@ def update(
         version = store.commit(index_dir, new_plan, parts)
     except OSError as exc:
         raise IndexNotSaved.of(index_dir, why or "files changed", exc) from exc
-    return Update(version, summary, parts)
+    return Update(version, new_plan, summary, parts)
 
 
 def refresh(
@@ -191,7 +192,7 @@ def refresh(
             plan = store.read_plan(version)
             if is_current(corpus_dir, plan):
                 # The plan says what the version holds; only a current one is checked.
-                return Update(version, None, store.check(version, plan))
+                return Update(version, plan, None, store.check(version, plan))
             why = "files changed"
         except IndexUnusable as exc:
             why = str(exc)
