@@ -37,6 +37,17 @@ from qa.settings import (
     MAX_QUESTION,
 )
 
+# Every response body the API sends, whose schemas the description's components hold.
+RESPONSES = (
+    Answer,
+    DocumentView,
+    DocumentPage,
+    DocumentChanges,
+    SuggestionList,
+    Health,
+    Ready,
+    Error,
+)
 # At least one character that is neither white space nor a control character (those are stripped).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
 
@@ -371,16 +382,7 @@ def spec(
             },
         },
         "components": {
-            "schemas": components(
-                Answer,
-                DocumentView,
-                DocumentPage,
-                DocumentChanges,
-                SuggestionList,
-                Health,
-                Ready,
-                Error,
-            ),
+            "schemas": components(*RESPONSES),
             "responses": {
                 f"E{status}": _json(ref(Error), description)
                 for status, description in ERROR_RESPONSES.items()
