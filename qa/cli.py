@@ -52,6 +52,7 @@ def open_engine(
     wait: float | None = None,
     semantic: bool | None = None,
     optimize: bool = False,
+    shards: int | None = None,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
     from qa.semantic.encoder import Unavailable
@@ -66,6 +67,7 @@ def open_engine(
             wait=wait,
             waiting=_say_waiting,
             semantic=semantic,
+            shards=shards,
         )
     except (CorpusError, IndexNotSaved, IndexBusy, Unavailable) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -79,7 +81,14 @@ def _say_waiting(message: str) -> None:
 @corpus_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the saved index is current.")
-@click.option("--optimize", is_flag=True, help="Merge the index's segments into one.")
+@click.option("--optimize", is_flag=True, help="Merge the index's segments into one (per shard).")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 1024),
+    help="Split the index into N shards, by document (every file is read again when the split "
+    "changes) [default: as it is, 1 for a new index].",
+    metavar="N",
+)
 @click.option(
     "--watch",
     is_flag=True,
@@ -103,6 +112,7 @@ def index_command(
     index_dir: Path | None,
     rebuild: bool,
     optimize: bool,
+    shards: int | None,
     watch: bool,
     wait: float | None,
     semantic: bool | None,
@@ -116,11 +126,13 @@ def index_command(
     if semantic or (semantic is None and settings.semantic_enabled()):
         # The passages' vectors are the engine's: it is loaded to make them.
         with FilesBar() as bar:
-            engine = open_engine(corpus, index_dir, rebuild, bar.update, wait, True, optimize)
+            engine = open_engine(
+                corpus, index_dir, rebuild, bar.update, wait, True, optimize, shards
+            )
         summary, stats = engine.summary, engine.stats()
     else:
         with FilesBar() as bar:
-            done = refresh_index(corpus, index_dir, rebuild, bar.update, wait, optimize)
+            done = refresh_index(corpus, index_dir, rebuild, bar.update, wait, optimize, shards)
         engine, summary, stats = None, done.summary, done.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
@@ -165,6 +177,7 @@ def refresh_index(
     progress: Callable[[int, int], None] | None = None,
     wait: float | None = None,
     optimize: bool = False,
+    shards: int | None = None,
 ) -> writer.Update:
     """The index brought in step with its folder without loading it to answer, or one clear
     error line for the user."""
@@ -178,6 +191,7 @@ def refresh_index(
             progress,
             wait,
             _say_waiting,
+            shards=shards,
         )
     except (CorpusError, IndexNotSaved, IndexBusy) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -24,7 +24,7 @@ from qa.answer.model import (
     SpellingNote,
 )
 from qa.answer.query import Query, build_query
-from qa.answer.rank import Ranker, Ranking
+from qa.answer.rank import Ranker, Ranking, Reranker
 from qa.index import store
 from qa.index.bm25 import BM25Index
 from qa.index.segments import Segment
@@ -63,12 +63,17 @@ class Answerer:
         analyzer: Analyzer,
         version_dir: Path,
         parts: Sequence[Segment],
+        ranker: Reranker | None = None,
     ) -> None:
+        """`ranker` ranks the candidates when the index is served shard by shard
+        (qa.answer.shards); by default, one Ranker over the whole index."""
         self.library, self.index, self.analyzer = library, index, analyzer
         self.version_dir, self._parts = version_dir, parts
+        if ranker is not None:
+            self.ranker = ranker
 
     @cached_property
-    def ranker(self) -> Ranker:
+    def ranker(self) -> Reranker:
         corpus = self.library.corpus
         return Ranker(self.index, corpus.table, corpus.titles, self.analyzer)
 

@@ -15,7 +15,8 @@ from qa import settings
 from qa.answer.answering import Answerer
 from qa.answer.browse import Library
 from qa.answer.model import Anchor, Answer, DocumentSummary, DocumentView
-from qa.answer.rank import Ranker
+from qa.answer.rank import Reranker
+from qa.answer.shards import LocalShards, ShardedRanker
 from qa.answer.suggestions import Suggestions
 from qa.index import store, writer
 from qa.ingest.passages import Passage
@@ -41,7 +42,7 @@ class Engine:
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
         self.library = Library(saved.corpus)
         self.answerer = Answerer(
-            self.library, saved.index, self.analyzer, saved.folder, saved.segments
+            self.library, saved.index, self.analyzer, saved.folder, saved.segments, _sharded(saved)
         )
         self.passages: Sequence[Passage] = self.library.passages
         # Seconds spent computing passage vectors for this version (0 when they were saved).
@@ -80,6 +81,7 @@ class Engine:
         wait: float | None = None,
         waiting: Callable[[str], None] | None = None,
         semantic: bool | None = None,
+        shards: int | None = None,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else updates and saves it: only
         new and changed files are read (all of them when `rebuild`), see qa.index.writer;
@@ -92,18 +94,19 @@ class Engine:
         Raises CorpusError when the folder is missing or holds no usable document,
         IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
         when another writer holds the index past `wait`. `semantic` turns the semantic stage on
-        or off (None: as QA_SEMANTIC says).
+        or off (None: as QA_SEMANTIC says). `shards` splits the index into that many shards
+        (qa.index.shards; None: as it is).
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
         steps = (corpus_path, index_path, rebuild, optimize, progress, wait, waiting)
-        done = writer.refresh(*steps)
+        done = writer.refresh(*steps, shards=shards)
         try:
             saved = store.load_version(done.version)
         except store.IndexUnusable as exc:
             if done.summary is not None:
                 raise  # just written, and already unusable: updating again would not help
-            done = writer.refresh(*steps, why=str(exc))
+            done = writer.refresh(*steps, why=str(exc), shards=shards)
             saved = store.load_version(done.version)
         # Served from the saved, memory-mapped files, as every later start will be.
         engine = cls(saved, corpus_path, index_path, semantic)
@@ -139,7 +142,7 @@ class Engine:
         return result
 
     @property
-    def ranker(self) -> Ranker:
+    def ranker(self) -> Reranker:
         return self.answerer.ranker
 
     @property
@@ -215,3 +218,14 @@ class Engine:
                 for s in self.corpus.skipped + self.corpus.unsupported
             ],
         }
+
+
+def _sharded(saved: store.Saved) -> Reranker | None:
+    """The ranker of an index of several shards, served in this process (None for one)."""
+    plan = saved.plan
+    if plan.shards == 1:
+        return None
+    served = LocalShards(
+        saved.segments, plan.deleted, plan.segment_shards, plan.shards, plan.stats, plan.params
+    )
+    return ShardedRanker(served, saved.index.tie_order)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from itertools import compress
 from pathlib import Path
@@ -121,8 +121,146 @@ class Ranking:
         return list(compress(self.names, self.present[i].tolist()))
 
 
-class Ranker:
-    """Finds and orders candidate passages for a query over one index and passage table."""
+@dataclass(frozen=True)
+class Hits:
+    """One index's (or shard's) part of a ranking: its best passages by BM25 and the other
+    passages of their first paragraphs, each with its features before they are compared across
+    candidates (see Reranker.order), its paragraph's bounds [start, end) and its terms."""
+
+    rows: np.ndarray  # the retrieved ones first, best first, then the others
+    scores: np.ndarray  # BM25's score of each retrieved row
+    start: np.ndarray
+    end: np.ndarray
+    features: np.ndarray  # rows x FEATURES, the BY_BEST ones not yet shares of the best
+    present: np.ndarray  # rows x names: whether each row holds each term
+    names: Sequence[str]
+
+    @classmethod
+    def none(cls) -> Hits:
+        empty = np.zeros(0, np.intp)
+        features = np.zeros((0, len(FEATURES)))
+        return cls(empty, np.zeros(0), empty, empty, features, np.zeros((0, 0), bool), ())
+
+    def moved(self, rows: Callable[[np.ndarray], np.ndarray]) -> Hits:
+        """The same hits with their rows (and bounds) numbered as `rows` maps them."""
+        start = rows(self.start)
+        return replace(self, rows=rows(self.rows), start=start, end=start + self.end - self.start)
+
+
+@dataclass
+class Corpuswide:
+    """What a ranker reads of the whole index besides its own passages' postings: how many
+    live paragraphs it has, and how many of them hold a term. A shard is told these."""
+
+    paragraphs: int
+    paragraph_df: Callable[[str], int]
+
+
+class Reranker:
+    """Orders the candidates that one index, or each shard of one, found (see Hits): the
+    re-ranker's model over their features."""
+
+    # The passages' vectors when the semantic stage is on (qa.semantic), else None.
+    vectors: Vectors | None = None
+    # The sort keys of rows that tie (see BM25Index.tie_order); None: the earlier row first.
+    tie_order: Callable[[np.ndarray], np.ndarray] | None = None
+
+    @property
+    def model(self) -> tuple[Path, tuple[str, ...]]:
+        """The model file in use and the features it reads."""
+        if self.vectors is None:
+            return MODEL, FEATURES
+        return SEMANTIC_MODEL, FEATURES + SEMANTIC_FEATURES
+
+    def order(self, found: Sequence[Hits], question: Question) -> Ranking:
+        """The ranking of the hits of every shard, as one index of them all would rank them:
+        the CANDIDATES best by BM25 (ties in corpus order), then the other passages of their
+        first PARAGRAPHS paragraphs, ordered by the model."""
+        found = [hits for hits in found if len(hits.rows)]
+        if not found:
+            return Ranking(np.zeros(0, np.intp), np.zeros(0), 0.0)
+        rows, candidates = _candidates(found, self.tie_order)
+        start = np.concatenate([h.start for h in found])[candidates]
+        end = np.concatenate([h.end for h in found])[candidates]
+        raw = np.concatenate([h.features for h in found])[candidates]
+        present = np.concatenate([h.present for h in found])[candidates]
+        features = self.finished(raw, question, rows, start, end)
+        model, names = self.model
+        scores = features @ model_weights(model, names)
+        order = np.lexsort((np.arange(len(rows)), -scores))
+        probabilities = np.exp(scores[order] - scores[order[0]])
+        probabilities /= probabilities.sum()
+        support = float(features[:, FEATURES.index("window_coverage")].max())
+        weights, bias = abstention_model(model, names)
+        answerable = float(evidence(features, order[0]) @ weights + bias)
+        terms = found[0].names
+        return Ranking(rows[order], probabilities, support, answerable, terms, present[order])
+
+    def finished(
+        self,
+        raw: np.ndarray,
+        question: Question,
+        rows: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+    ) -> np.ndarray:
+        """The features the model reads of these candidates: the BY_BEST ones as shares of the
+        best candidate's, and the semantic ones when the stage is on."""
+        features = raw.copy()
+        for name in BY_BEST:
+            column = FEATURES.index(name)
+            features[:, column] = _by_best(raw[:, column])
+        if self.vectors is None:
+            return features
+        meaning = self._meaning(question, rows, start, end)
+        return np.column_stack([features, *(meaning[name] for name in SEMANTIC_FEATURES)])
+
+    def _meaning(
+        self, question: Question, rows: np.ndarray, start: np.ndarray, end: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The cosines of the question's vector with each candidate's, and with its window's
+        (itself and its neighbours within the paragraph): one question vector computed."""
+        asked = encoder().encode([question.text])[0]
+        vectors = self.vectors
+        here = vectors.at(rows)
+        before = np.where((rows > start)[:, None], vectors.at(np.maximum(rows - 1, 0)), 0)
+        after_rows = np.minimum(rows + 1, len(vectors) - 1)
+        after = np.where((rows + 1 < end)[:, None], vectors.at(after_rows), 0)
+        window = here + before + after
+        window /= np.maximum(np.linalg.norm(window, axis=1, keepdims=True), 1e-12)
+        here_norm = np.maximum(np.linalg.norm(here, axis=1), 1e-12)
+        return {"semantic": here @ asked / here_norm, "semantic_window": window @ asked}
+
+
+def _candidates(
+    found: Sequence[Hits], tie_order: Callable | None
+) -> tuple[np.ndarray, np.ndarray | slice]:
+    """The candidates of every shard's hits together: their rows, and where each is in the
+    hits' rows joined. The best CANDIDATES by score, then the others of their first PARAGRAPHS
+    paragraphs (a paragraph is named by its first row), each paragraph's in order."""
+    if len(found) == 1:  # one index's hits are in that order already (Ranker.hits)
+        return found[0].rows, slice(None)
+    sizes = np.cumsum([0] + [len(h.rows) for h in found])
+    at = np.concatenate([np.arange(len(h.scores)) + b for h, b in zip(found, sizes, strict=False)])
+    rows = np.concatenate([h.rows for h in found])
+    scores = np.concatenate([h.scores for h in found])
+    keys = rows[at] if tie_order is None else tie_order(rows[at])
+    best = at[np.lexsort((keys, -scores))[:CANDIDATES]]
+    start = np.concatenate([h.start for h in found])
+    paragraphs = list(dict.fromkeys(start[best].tolist()))[:PARAGRAPHS]
+    taken = np.zeros(len(rows), bool)
+    taken[best] = True
+    others = np.flatnonzero(np.isin(start, paragraphs) & ~taken)
+    # Paragraph by paragraph, in the order they were first found, then row by row.
+    place = {p: i for i, p in enumerate(paragraphs)}
+    others = others[np.lexsort((rows[others], [place[p] for p in start[others].tolist()]))]
+    chosen = np.concatenate([best, others]).astype(np.intp)
+    return rows[chosen], chosen
+
+
+class Ranker(Reranker):
+    """Finds and orders candidate passages for a query over one index and passage table (or a
+    shard of one: then `corpuswide` says what it reads of the whole, see Corpuswide)."""
 
     def __init__(
         self,
@@ -131,14 +269,23 @@ class Ranker:
         titles: Sequence[str],
         analyzer: Analyzer,
         vectors: Vectors | None = None,
+        corpuswide: Corpuswide | None = None,
     ) -> None:
         self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
-        # The passages' vectors when the semantic stage is on (qa.semantic), else None.
         self.vectors = vectors
+        self.tie_order = index.tie_order
+        self._corpuswide = corpuswide
         self._title_terms: dict[int, frozenset[str]] = {}
         # The candidates of many questions are the same few passages, with the same terms.
         self._surfaces = Memo(self._surface, SURFACES)
         self._paragraph_dfs = Memo(self._paragraph_df, LOOKUPS)
+
+    @property
+    def corpuswide(self) -> Corpuswide:
+        """What it reads of the whole index: its own, unless it is a shard."""
+        if self._corpuswide is None:
+            self._corpuswide = Corpuswide(self._live_paragraphs, self._paragraph_dfs.__getitem__)
+        return self._corpuswide
 
     @cached_property
     def paragraphs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +328,8 @@ class Ranker:
         missing = 0.0
         for term, weight in query.weights.items():
             found = index.term(term)
+            if found is None and index.corpus_df is not None and index.corpus_df(term):
+                found = index.absent(term)  # held by other shards
             if found is None:
                 missing += weight if term in asked else 0.0
                 continue
@@ -205,28 +354,20 @@ class Ranker:
     ) -> Ranking:
         """The candidates for a query, ordered by the model; `question` is the query's text (or
         its analysis)."""
-        retrieved, _ = self.index.retrieve(query.weights, CANDIDATES, mask)
+        question = analyse(question)
+        return self.order([self.hits(query, question, mask)], question)
+
+    def hits(self, query: Query, question: str | Question, mask: np.ndarray | None) -> Hits:
+        """Its part of the ranking of a query (see Hits), in its own rows."""
+        retrieved, scores = self.index.retrieve(query.weights, CANDIDATES, mask)
         if not len(retrieved):
-            return Ranking(retrieved, np.zeros(0), 0.0)
+            return Hits.none()
         terms = self.terms(query)
         rows = self.candidates(retrieved, mask)
-        features, present = self._features(terms, analyse(question), rows)
-        model, names = self.model
-        scores = features @ model_weights(model, names)
-        order = np.lexsort((np.arange(len(rows)), -scores))
-        probabilities = np.exp(scores[order] - scores[order[0]])
-        probabilities /= probabilities.sum()
-        support = float(features[:, FEATURES.index("window_coverage")].max())
-        weights, bias = abstention_model(model, names)
-        answerable = float(evidence(features, order[0]) @ weights + bias)
-        return Ranking(rows[order], probabilities, support, answerable, terms.names, present[order])
-
-    @property
-    def model(self) -> tuple[Path, tuple[str, ...]]:
-        """The model file in use and the features it reads."""
-        if self.vectors is None:
-            return MODEL, FEATURES
-        return SEMANTIC_MODEL, FEATURES + SEMANTIC_FEATURES
+        raw, present = self._raw_features(terms, analyse(question), rows)
+        number, first = self.paragraphs
+        start, end = first[number[rows]], first[number[rows] + 1]
+        return Hits(rows, scores, start, end, raw, present, terms.names)
 
     def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
@@ -242,13 +383,18 @@ class Ranker:
         return np.concatenate([retrieved, np.array(extra, np.intp)]).astype(np.intp)
 
     def features(self, terms: Terms, question: str | Question, rows: np.ndarray) -> np.ndarray:
-        """The FEATURES of each candidate row, one row each."""
-        return self._features(terms, analyse(question), rows)[0]
+        """The features the model reads of each candidate row, one row each."""
+        question = analyse(question)
+        number, first = self.paragraphs
+        start, end = first[number[rows]], first[number[rows] + 1]
+        raw = self._raw_features(terms, question, rows)[0]
+        return self.finished(raw, question, rows, start, end)
 
-    def _features(
+    def _raw_features(
         self, terms: Terms, question: Question, rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The features, and rows x terms: whether each row holds each term."""
+        """The FEATURES, the BY_BEST ones not yet shares of the best, and rows x terms: whether
+        each row holds each term."""
         number, first = self.paragraphs
         start, end = first[number[rows]], first[number[rows] + 1]
         document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
@@ -285,39 +431,19 @@ class Ranker:
 
         columns = {
             "coverage": _share(present @ mass, total),
-            "local_bm25": _by_best((weights * rescale) @ asked),
+            "local_bm25": (weights * rescale) @ asked,
             "local_coverage": _share((present * local_idf) @ asked, local_total),
             "window_coverage": _share(window @ mass, total),
-            "previous_bm25": _by_best(before @ q),
+            "previous_bm25": before @ q,
             # What the next sentence adds of the question: it often goes on about the subject.
             "next_coverage": _share(((after > 0) & ~present) @ mass, total),
-            "paragraph_bm25": _by_best(self._paragraph_bm25(terms, start, end, in_paragraph)),
+            "paragraph_bm25": self._paragraph_bm25(terms, start, end, in_paragraph),
             "document_coverage": _share((in_document > 0) @ context, context_total),
             "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
             "length": np.log1p(length),
             **self._answer_kind(question, rows),
         }
-        names = FEATURES
-        if self.vectors is not None:
-            columns.update(self._meaning(question, rows, start, end))
-            names = FEATURES + SEMANTIC_FEATURES
-        return np.array([columns[name] for name in names]).T, present
-
-    def _meaning(
-        self, question: Question, rows: np.ndarray, start: np.ndarray, end: np.ndarray
-    ) -> dict[str, np.ndarray]:
-        """The cosines of the question's vector with each candidate's, and with its window's
-        (itself and its neighbours within the paragraph): one question vector computed."""
-        asked = encoder().encode([question.text])[0]
-        vectors = self.vectors
-        here = vectors.at(rows)
-        before = np.where((rows > start)[:, None], vectors.at(np.maximum(rows - 1, 0)), 0)
-        after_rows = np.minimum(rows + 1, len(vectors) - 1)
-        after = np.where((rows + 1 < end)[:, None], vectors.at(after_rows), 0)
-        window = here + before + after
-        window /= np.maximum(np.linalg.norm(window, axis=1, keepdims=True), 1e-12)
-        here_norm = np.maximum(np.linalg.norm(here, axis=1), 1e-12)
-        return {"semantic": here @ asked / here_norm, "semantic_window": window @ asked}
+        return np.array([columns[name] for name in FEATURES]).T.reshape(n, -1), present
 
     def _reach(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
         """rows x terms: how many of each term's postings are below each row."""
@@ -331,10 +457,11 @@ class Ranker:
 
     def _weights_at(self, terms: Terms, places: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The weight of each term's posting at `places` (rows x terms) where held, else 0."""
-        places = np.minimum(places, [len(p) - 1 for p in terms.postings])
-        out = np.empty(places.shape)
+        places = np.minimum(places, [max(len(p) - 1, 0) for p in terms.postings])
+        out = np.zeros(places.shape)
         for j, term in enumerate(terms.found):
-            out[:, j] = term.weights_at(places[:, j])
+            if len(term.rows):  # a term that only other shards hold weighs nothing here
+                out[:, j] = term.weights_at(places[:, j])
         return np.where(held, out, 0.0)
 
     def _paragraph_bm25(
@@ -342,16 +469,19 @@ class Ranker:
     ) -> np.ndarray:
         """BM25 of each row's paragraph [start, end), where `tf` counts the sentences that hold
         each term."""
-        paragraphs = self._live_paragraphs
+        corpuswide = self.corpuswide
+        paragraphs = corpuswide.paragraphs
         lengths = self._cumulative_length[end] - self._cumulative_length[start]
         average = self.index.stats.length / paragraphs
-        idf = _idf(paragraphs, np.array([self._paragraph_dfs[name] for name in terms.names]))
+        idf = _idf(paragraphs, np.array([corpuswide.paragraph_df(name) for name in terms.names]))
         norm = PARAGRAPH_K1 * (1 - PARAGRAPH_B + PARAGRAPH_B * lengths / average)
         return (idf * tf * (PARAGRAPH_K1 + 1) / (tf + norm[:, None])) @ terms.query
 
     def _paragraph_df(self, term: str) -> int:
-        """How many paragraphs hold the term."""
-        rows = self.index.term(term).rows
+        """How many of its live paragraphs hold the term."""
+        rows = self.index.live_rows(term)
+        if not len(rows):
+            return 0
         return 1 + int(np.count_nonzero(np.diff(self.paragraphs[0][rows])))
 
     def _in_title(self, terms: Terms, documents: np.ndarray) -> np.ndarray:
@@ -462,6 +592,10 @@ def _idf(n: np.ndarray | int, df: np.ndarray) -> np.ndarray:
 
 def _share(part: np.ndarray, total: float | np.ndarray) -> np.ndarray:
     return np.divide(part, total, out=np.zeros(len(part)), where=np.asarray(total) > 0)
+
+
+# Features that are scores, made shares of the best candidate's once every shard's are together.
+BY_BEST = ("local_bm25", "previous_bm25", "paragraph_bm25")
 
 
 def _by_best(values: np.ndarray) -> np.ndarray:

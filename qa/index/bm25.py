@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,6 +237,8 @@ class BM25Index:
         # Each thread adds scores up in its own buffer, kept between queries and reset after.
         self._local = threading.local()
         self._terms: Memo[str, Term | list | None] = Memo(self._find, LOOKUPS)
+        # The sort keys of rows that tie on score (see `_best`); None: the earlier row first.
+        self.tie_order: Callable[[np.ndarray], np.ndarray] | None = None
         self.of_segments([], [])
 
     def index(self, corpus: Iterable[list[str]]) -> BM25Index:
@@ -251,10 +253,16 @@ class BM25Index:
         parts: Sequence[Postings],
         lives: Sequence[np.ndarray | None],
         stats: Stats | None = None,
+        corpus_df: Callable[[str], int] | None = None,
     ) -> BM25Index:
         """Serves these segments, one after the other; `lives` says which passages of each are
-        live (None: all); `stats` are theirs (see Stats.of), when known."""
+        live (None: all); `stats` are theirs (see Stats.of), when known.
+
+        A shard of a larger index is given the whole index's `stats`, and `corpus_df`, each
+        term's document frequency in the whole index, so that it weighs as the whole does.
+        """
         self.parts, self.lives = list(parts), list(lives)
+        self.corpus_df = corpus_df
         sizes = [p.size for p in self.parts]
         self.bases = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.size = int(self.bases[-1])
@@ -295,28 +303,60 @@ class BM25Index:
     def term(self, term: str) -> Term | None:
         """The term's live postings, weighed; None when no live passage holds it."""
         found = self._terms[term]
-        return found if found is None or isinstance(found, Term) else self._weigh(found)
+        return found if found is None or isinstance(found, Term) else self._weigh(term, found)
 
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and self._terms[term] is not None
 
     def _find(self, term: str) -> Term | list | None:
-        """The term weighed when it has few postings, else where they are: (part, column)s."""
-        places = []
-        for i, part in enumerate(self.parts):
-            column = part.vocabulary.get(term)
-            if column is not None:
-                places.append((i, column))
+        """The term weighed when it has few postings, else where they are (see `_locate`)."""
+        places = self._locate(term)
         if not places:
             return None
         held = sum(int(self.parts[i].indptr[c + 1] - self.parts[i].indptr[c]) for i, c in places)
         if held > REMEMBERED_POSTINGS:
             return places
-        found = self._weigh(places)
+        found = self._weigh(term, places)
         return None if found is None else found.weighed()
 
-    def _weigh(self, places: list[tuple[int, int]]) -> Term | None:
-        rows, tfs = [], []
+    def _locate(self, term: str) -> list[tuple[int, int]]:
+        """Where the term's postings are: (part, column)s."""
+        places = []
+        for i, part in enumerate(self.parts):
+            column = part.vocabulary.get(term)
+            if column is not None:
+                places.append((i, column))
+        return places
+
+    def live_rows(self, term: str) -> np.ndarray:
+        """The live passages that hold the term, ascending, found without weighing them (a
+        shard counts them before it knows the whole index's statistics)."""
+        return self._postings(self._locate(term))[0]
+
+    def _weigh(self, term: str, places: list[tuple[int, int]]) -> Term | None:
+        rows, tf = self._postings(places)
+        df = len(rows)
+        if not df:
+            return None
+        idf = self.idf(df if self.corpus_df is None else self.corpus_df(term))
+        return Term(rows, tf, idf, self)
+
+    def absent(self, term: str) -> Term:
+        """A term that this shard's passages lack but others hold: no postings, its idf that of
+        the whole index."""
+        df = self.corpus_df(term) if self.corpus_df else 0
+        return Term(np.zeros(0, self.row_type), np.zeros(0, np.uint8), self.idf(df), self)
+
+    def idf(self, df: int) -> float:
+        """The idf of a term that `df` live passages hold, BM25Okapi's floor for a negative one."""
+        n = self.stats.passages
+        # The same operations, in the same order, as BM25Okapi._calc_idf.
+        idf = math.log(n - df + 0.5) - math.log(df + 0.5)
+        return self.floor if idf < 0 else idf
+
+    def _postings(self, places: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The live rows and counts of postings at these places, in row order."""
+        rows, tfs = [np.zeros(0, self.row_type)], [np.zeros(0, np.uint8)]
         for i, column in places:
             part, live = self.parts[i], self.lives[i]
             lo, hi = part.indptr[column : column + 2].tolist()
@@ -328,15 +368,9 @@ class BM25Index:
                 found = found.astype(self.row_type) + self.row_type(self.bases[i])
             rows.append(found)
             tfs.append(tf)
-        if len(rows) > 1:
-            rows, tfs = [np.concatenate(rows)], [np.concatenate(tfs)]
-        df = len(rows[0])
-        if not df:
-            return None
-        n = self.stats.passages
-        # The same operations, in the same order, as BM25Okapi._calc_idf.
-        idf = math.log(n - df + 0.5) - math.log(df + 0.5)
-        return Term(rows[0], tfs[0], self.floor if idf < 0 else idf, self)
+        if len(rows) == 2:
+            return rows[1], tfs[1]
+        return np.concatenate(rows), np.concatenate(tfs)
 
     def document_frequency(self, term: str) -> int:
         """How many live passages hold the term."""
@@ -396,7 +430,7 @@ class BM25Index:
                 return self._retrieve_all(terms, k, mask)
             rows, scores = self._scored(terms, np.unique(np.concatenate(held_rows)), mask)
         keep = scores > 0
-        return _best(rows[keep], scores[keep], k)
+        return _best(rows[keep], scores[keep], k, self.tie_order)
 
     def _scored(
         self, terms: list[tuple[Term, float]], rows: np.ndarray, mask: np.ndarray | None
@@ -434,7 +468,7 @@ class BM25Index:
         # few need to be made distinct.
         rows, scores = _at_least_as_good(touched[keep], scores[keep], k * len(terms))
         rows, first = np.unique(rows, return_index=True)
-        return _best(rows, scores[first], k)
+        return _best(rows, scores[first], k, self.tie_order)
 
     def _buffer(self) -> np.ndarray:
         local = self._local
@@ -484,8 +518,11 @@ def _kth(scores: np.ndarray, k: int) -> float:
     return float(np.partition(scores, len(scores) - k)[len(scores) - k])
 
 
-def _best(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k best distinct rows by score, ties to the earlier row, so answers are stable."""
+def _best(
+    rows: np.ndarray, scores: np.ndarray, k: int, tie_order: Callable | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best distinct rows by score, ties to the earlier row (or the one `tie_order`
+    puts first), so answers are stable."""
     rows, scores = _at_least_as_good(rows, scores, k)
-    order = np.lexsort((rows, -scores))[:k]
+    order = np.lexsort((rows if tie_order is None else tie_order(rows), -scores))[:k]
     return rows[order].astype(np.intp), scores[order]

@@ -31,7 +31,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.index import disk, segments
+import numpy as np
+
+from qa.index import disk, segments, shards
 from qa.index.bm25 import BM25Index, Stats
 from qa.index.disk import IndexUnusable
 from qa.index.segments import Segment
@@ -40,7 +42,7 @@ from qa.ingest.passages import JoinedTable
 from qa.text import aliases
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 11
+FORMAT = 12
 MANIFEST = "manifest.json"
 # The aliases the live passages define (how they spell their words is in the segments' lexicons).
 ALIASES = "aliases.json"
@@ -135,7 +137,8 @@ class FileRecord:
 @dataclasses.dataclass
 class Plan:
     """What a version holds: its segments, the documents deleted from each (by number), the
-    files it read and those it could not use, and the statistics of its live passages."""
+    files it read and those it could not use, the statistics of its live passages, and how many
+    shards it is split into (qa.index.shards) with the shard of each segment."""
 
     params: list[float]
     segments: list[str]
@@ -144,14 +147,21 @@ class Plan:
     skipped: list[Skipped]
     unsupported: list[Skipped]
     stats: Stats | None = None
+    shards: int = 1
+    segment_shards: list[int] = dataclasses.field(default_factory=list)
+
+    def shard(self, i: int) -> int:
+        """The shard of the i-th segment."""
+        return self.segment_shards[i] if self.segment_shards else 0
 
     def as_json(self) -> dict:
         return {
             "format": FORMAT,
             "params": self.params,
+            "shards": self.shards,
             "segments": [
-                {"name": name, "deleted": sorted(gone)}
-                for name, gone in zip(self.segments, self.deleted, strict=True)
+                {"name": name, "deleted": sorted(gone), "shard": self.shard(i)}
+                for i, (name, gone) in enumerate(zip(self.segments, self.deleted, strict=True))
             ],
             "stats": dataclasses.asdict(self.stats) if self.stats else None,
             "files": {name: [r.size, r.mtime_ns, r.digest] for name, r in self.files.items()},
@@ -170,7 +180,21 @@ class Plan:
             [Skipped(**s) for s in manifest["skipped"]],
             [Skipped(**s) for s in manifest["unsupported"]],
             Stats(**manifest["stats"]),
+            _shards(manifest["shards"]),
+            [_shard(e["shard"], manifest["shards"]) for e in entries],
         )
+
+
+def _shards(count: object) -> int:
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"not a number of shards: {count!r}")
+    return count
+
+
+def _shard(shard: object, count: int) -> int:
+    if not isinstance(shard, int) or not 0 <= shard < count:
+        raise ValueError(f"not a shard of {count}: {shard!r}")
+    return shard
 
 
 def _record(fields: list) -> FileRecord:
@@ -220,12 +244,19 @@ def commit(folder: Path, plan: Plan, parts: Sequence[Segment]) -> Path:
 
 
 def _definitions(parts: Sequence[Segment], lives: list) -> Iterator[tuple[str, str]]:
-    """(id, text) of every live passage that may define an alias, in index order."""
+    """(id, text) of every live passage that may define an alias, in the corpus's order (see
+    qa.index.shards.tie_order), however its documents are split into segments and shards."""
+    found = []
     for part, live in zip(parts, lives, strict=True):
+        starts = part.table.doc_starts
         for row in part.definitions.tolist():
             if live is None or live[row]:
-                passage = part.table[row]
-                yield passage.id, passage.text
+                document = int(np.searchsorted(starts, row, "right")) - 1
+                path = part.documents[document].path
+                found.append((shards.listing_key(path), row - int(starts[document]), part, row))
+    for *_, part, row in sorted(found, key=lambda f: f[:2]):
+        passage = part.table[row]
+        yield passage.id, passage.text
 
 
 def current(folder: Path) -> Path | None:
@@ -296,6 +327,8 @@ def _load(version: Path) -> Saved:
     lives = [part.live(gone) for part, gone in zip(parts, plan.deleted, strict=True)]
     index = BM25Index(*plan.params).of_segments([p.postings for p in parts], lives, plan.stats)
     table = parts[0].table if len(parts) == 1 else JoinedTable([p.table for p in parts])
+    paths = [d.path for p in parts for d in p.documents]
+    index.tie_order = shards.tie_order(paths, table.doc_starts)
     documents, titles = [], []
     for part, gone in zip(parts, plan.deleted, strict=True):
         for number, document in enumerate(part.documents):

@@ -24,6 +24,7 @@ from qa.index.bm25 import BM25Index, Postings
 from qa.index.build import PARALLEL_BYTES, IndexNotSaved, indexed_tokens, read_and_count
 from qa.index.disk import IndexUnusable
 from qa.index.segments import Segment
+from qa.index.shards import shard_of
 from qa.index.store import FileRecord, Plan
 from qa.ingest.corpus import (
     Corpus,
@@ -106,19 +107,26 @@ def update(
     progress: Callable[[int, int], None] | None = None,
     rebuild: bool = False,
     optimize: bool = False,
+    shards: int | None = None,
 ) -> Update:
     """Brings the index of a folder in step with its files, and returns the version that is.
 
     Unchanged files (same size and modification time, else the same content) are not read
-    again. `rebuild` reads every file into a new index; `optimize` merges all segments into one.
+    again. `rebuild` reads every file into a new index; `optimize` merges each shard's segments
+    into one. `shards` splits the index into that many shards (qa.index.shards: every file is
+    read again when it was split otherwise); by default it stays as it was, one for a new index.
     `why` says in IndexNotSaved's message why the index was written.
 
     Raises CorpusError when the folder would hold no usable document, IndexNotSaved when the
     index cannot be saved.
     """
     previous = None if rebuild else _previous(index_dir)
+    if previous and shards and previous.plan.shards != shards:
+        previous = None  # split another way: every file goes to its new shard
+    count = shards or (previous.plan.shards if previous else 1)
     plan = previous.plan if previous else Plan(list(BM25Index().params()), [], [], {}, [], [])
     parts = list(previous.parts) if previous else []
+    homes = [plan.shard(i) for i in range(len(parts))]
     files, others = listing(corpus_dir)
     summary, to_read, records = _compare(corpus_dir, files, plan.files)
     deleted = [set(gone) for gone in plan.deleted]
@@ -137,12 +145,18 @@ def update(
         if to_read:
             taken = {parts[i].documents[n].id for i, n in located.values()}
             kept_ids = {d.path: d.id for part in parts for d in part.documents}
-            corpus, new = _read(corpus_dir, index_dir, list(to_read), taken, kept_ids, progress)
-            records |= _records(corpus_dir, corpus, to_read)
-            skipped += corpus.skipped
-            if new is not None:
-                parts.append(new)
-                deleted.append(set())
+            done = 0
+            for shard, paths in _by_shard(corpus_dir, to_read, count).items():
+                told = _told_from(progress, done, len(to_read))
+                corpus, new = _read(corpus_dir, index_dir, list(paths), taken, kept_ids, told)
+                done += len(paths)
+                taken |= {d.id for d in corpus.documents}
+                records |= _records(corpus_dir, corpus, paths)
+                skipped += corpus.skipped
+                if new is not None:
+                    parts.append(new)
+                    deleted.append(set())
+                    homes.append(shard)
         if not any(len(p.documents) > len(d) for p, d in zip(parts, deleted, strict=True)):
             reasons = "; ".join(f"{s.file}: {s.reason}" for s in skipped)
             raise CorpusError(
@@ -152,9 +166,10 @@ def update(
         in_step = summary.unchanged and not to_read and found_unsupported == plan.unsupported
         if previous and previous.whole and in_step and not optimize:
             return Update(store.current(index_dir), plan, summary, parts)
-        summary.merged = _merge(index_dir, parts, deleted, optimize)
+        summary.merged = _merge_shards(index_dir, parts, deleted, homes, optimize)
+        names = [p.name for p in parts]
         new_plan = Plan(
-            plan.params, [p.name for p in parts], deleted, records, skipped, found_unsupported
+            plan.params, names, deleted, records, skipped, found_unsupported, None, count, homes
         )
         version = store.commit(index_dir, new_plan, parts)
     except OSError as exc:
@@ -171,12 +186,14 @@ def refresh(
     wait: float | None = None,
     waiting: Callable[[str], None] | None = None,
     why: str | None = None,
+    shards: int | None = None,
 ) -> Update:
     """The current version when it holds the folder's files as they are and passes its checks,
     else an update (see `update`) under the writer's lock: first waiting for any other process
     writing the index (at most `wait` seconds when given; `waiting` is told who that is).
 
-    `why`, when given, says why the current version cannot be used. Raises what `update`
+    `why`, when given, says why the current version cannot be used; `shards`, when given, is
+    how many shards the index must have (see `update`). Raises what `update`
     raises, store.IndexBusy when another writer holds the index past `wait`, and IndexNotSaved
     when the index folder cannot be locked.
     """
@@ -190,6 +207,8 @@ def refresh(
             if version is None:
                 raise IndexUnusable("no saved index")
             plan = store.read_plan(version)
+            if shards and plan.shards != shards:
+                raise IndexUnusable(f"it is to be split into {shards} shards")
             if is_current(corpus_dir, plan):
                 # The plan says what the version holds; only a current one is checked.
                 return Update(version, plan, None, store.check(version, plan))
@@ -204,7 +223,7 @@ def refresh(
         log.info("updating the index at %s: %s", index_dir, why)
         # The writer waited for may have just brought the index in step: then this reads
         # nothing and saves nothing.
-        return update(corpus_dir, index_dir, why, progress, rebuild, optimize)
+        return update(corpus_dir, index_dir, why, progress, rebuild, optimize, shards)
 
 
 def is_current(corpus_dir: Path, plan: Plan) -> bool:
@@ -317,6 +336,48 @@ def _records(
             now = UNREADABLE
         records[name] = FileRecord(*(now or UNREADABLE), corpus.digests[name].hex())
     return records
+
+
+def _by_shard(
+    corpus_dir: Path, to_read: dict[Path, tuple[int, int] | None], shards: int
+) -> dict[int, dict[Path, tuple[int, int] | None]]:
+    """The files to read, shard by shard (in order), each shard's in the order given."""
+    grouped: dict[int, dict[Path, tuple[int, int] | None]] = {}
+    for name, (path, stat) in zip(corpus_names(corpus_dir, to_read), to_read.items(), strict=True):
+        grouped.setdefault(shard_of(name, shards), {})[path] = stat
+    return dict(sorted(grouped.items()))
+
+
+def _told_from(
+    progress: Callable[[int, int], None] | None, done: int, total: int
+) -> Callable[[int, int], None] | None:
+    """`progress` told of files read in all, while one shard's files are read."""
+    if progress is None:
+        return None
+    return lambda read, _: progress(done + read, total)
+
+
+def _merge_shards(
+    index_dir: Path,
+    parts: list[Segment],
+    deleted: list[set[int]],
+    homes: list[int],
+    everything: bool,
+) -> int:
+    """Merges each shard's segments among themselves (see `_merge`); the lists are changed,
+    shard by shard in order; returns how many segments were merged away."""
+    grouped: dict[int, list[int]] = {}
+    for i, home in enumerate(homes):
+        grouped.setdefault(home, []).append(i)
+    merged, kept = 0, ([], [], [])
+    for home, members in sorted(grouped.items()):
+        own, gone = [parts[i] for i in members], [deleted[i] for i in members]
+        merged += _merge(index_dir, own, gone, everything)
+        kept[0].extend(own)
+        kept[1].extend(gone)
+        kept[2].extend([home] * len(own))
+    parts[:], deleted[:], homes[:] = kept
+    return merged
 
 
 def _merge(index_dir: Path, parts: list[Segment], deleted: list[set[int]], everything: bool) -> int:

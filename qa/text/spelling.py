@@ -164,6 +164,10 @@ class Lexicon:
     def __contains__(self, word: str) -> bool:
         return word in self._words
 
+    def count(self, word: str) -> int:
+        """How often the corpus uses a word (0 for one it lacks)."""
+        return dict(self._near(word)).get(word, 0) if word in self else 0
+
     def spelling(self, word: str) -> str:
         """How the corpus most often writes a word of the lexicon."""
         return _string(self.arrays, "spelling", self._words[word])
@@ -238,7 +242,8 @@ class Lexicon:
 
 class Lexicons(Lexicon):
     """The lexicons of an index's segments as one: a word is in any, its count is theirs summed,
-    and it is spelled as the first (oldest) segment that holds it writes it."""
+    and it is spelled as the segment that uses it most writes it (the first of those on a tie),
+    however the corpus's files were split into segments or shards."""
 
     def __init__(self, parts: Sequence[Lexicon]) -> None:
         self.parts = list(parts)
@@ -254,10 +259,10 @@ class Lexicons(Lexicon):
         return any(word in part for part in self.parts)
 
     def spelling(self, word: str) -> str:
-        for part in self.parts:
-            if word in part:
-                return part.spelling(word)
-        raise KeyError(word)
+        holding = [part for part in self.parts if word in part]
+        if not holding:
+            raise KeyError(word)
+        return max(holding, key=lambda part: part.count(word)).spelling(word)
 
     def _near(self, word: str) -> Iterator[tuple[str, int]]:
         counts: Counter[str] = Counter()

@@ -251,7 +251,7 @@ def _stage_functions() -> dict[str, Callable]:
         "query": answer.build_query,
         "ranking": Ranker.rank,
         "retrieval": BM25Index.retrieve,
-        "features": Ranker._features,
+        "features": Ranker._raw_features,
         "answer kind": Ranker._answer_kind,
         "citations": Answerer.citation,
         "spans": spans.answer_span,
