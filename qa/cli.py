@@ -410,6 +410,13 @@ def serve(host: str, port: int) -> None:
     type=click.IntRange(1),
     help="Builds of each size; the median is reported.",
 )
+@click.option(
+    "--shards",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Also serve each size from an index of this many shards, beside one shard.",
+)
 def bench(
     sizes: str,
     questions: int,
@@ -419,6 +426,7 @@ def bench(
     http_seconds: float,
     connections: int,
     builds: int,
+    shards: int,
 ) -> None:
     """Measure build, load, memory and latency by corpus size, and HTTP throughput.
 
@@ -435,7 +443,7 @@ def bench(
     command = (
         f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
         f"--http-seconds {http_seconds:g} --connections {connections} --builds {builds}"
-    )
+    ) + (f" --shards {shards}" if shards > 1 else "")
     benchmark.run(
         counts,
         questions,
@@ -447,6 +455,7 @@ def bench(
         command,
         builds,
         log=lambda line: click.echo(line, err=True),
+        shards=shards,
     )
     click.echo(f"Results written to {out}")
 

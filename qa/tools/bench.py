@@ -76,12 +76,14 @@ def run(
     command: str,
     builds: int,
     log: Log = print,
+    shards: int = 1,
 ) -> str:
-    """Runs every part, writes the Markdown report to `out` and returns it."""
+    """Runs every part, writes the Markdown report to `out` and returns it; `shards` above 1
+    also serves each size from an index of that many shards, beside the one-shard index."""
     work.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
-    rows = [_size_run(size, questions, okapi_sample, builds, work, log) for size in sizes]
+    rows = [_size_run(size, questions, okapi_sample, builds, work, log, shards) for size in sizes]
     log("default corpus: profiling the HTTP part's questions")
     profiles = [("default corpus", _in_child(_default_stages, work / "index-default"))]
     profiles += [(f"{row['sentences']:,} sentences", row["stages_ms"]) for row in rows]
@@ -97,7 +99,7 @@ def run(
 
 
 def _size_run(
-    size: int, questions: int, okapi_sample: int, builds: int, work: Path, log: Log
+    size: int, questions: int, okapi_sample: int, builds: int, work: Path, log: Log, shards: int
 ) -> dict:
     corpus = _corpus(work / f"corpus-{size}", size, questions, log)
     index_dir = work / f"index-{size}"
@@ -112,6 +114,12 @@ def _size_run(
     baselines = _in_child(_baselines, corpus.folder, corpus.questions, len(sample))
     row = {"sentences": size, "documents": corpus.documents, **build, **serve, **baselines}
     row["disk"] = _disk(index_dir)
+    if shards > 1:
+        log(f"{size}: building an index of {shards} shards, asking it beside the one-shard index")
+        split = work / f"index-{size}-{shards}-shards"
+        row["sharded"] = _in_child(
+            _sharded, corpus.folder, index_dir, split, shards, corpus.questions
+        )
     row["index_dir"] = str(index_dir)
     row["corpus_dir"] = str(corpus.folder)
     row["corpus_questions"] = corpus.questions
@@ -230,6 +238,41 @@ def _serve(corpus_dir: Path, index_dir: Path, questions: list[str]) -> dict:
         "retrieve_ms": retrieve,
         "ask_ms": ask,
         "stages_ms": _stages(engine, questions),
+    }
+
+
+def _sharded(
+    corpus_dir: Path, one_dir: Path, split_dir: Path, shards: int, questions: list[str]
+) -> dict:
+    """Builds the index of `shards` shards from scratch, then asks it and the one-shard index
+    each question in turn, in one process, so that both see the same machine; and counts the
+    answers that differ (none should)."""
+    from qa.answer.engine import Engine
+    from qa.answer.model import as_json
+
+    started = time.perf_counter()
+    split = Engine.open(corpus_dir, split_dir, rebuild=True, shards=shards)
+    build_s = time.perf_counter() - started
+    one = Engine.open(corpus_dir, one_dir)
+    engines = {"one": one, "split": split}
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    differ = 0
+    for timed in (False, True):  # the first pass pages the indexes in
+        for question in questions:
+            answers = {}
+            for name, engine in engines.items():
+                began = time.perf_counter()
+                answers[name] = engine.ask(question)
+                if timed:
+                    times[name].append((time.perf_counter() - began) * 1000)
+            answered = [as_json(answers[name]) | {"took_ms": 0} for name in engines]
+            differ += timed and answered[0] != answered[1]
+    return {
+        "shards": shards,
+        "build_s": build_s,
+        "one_ms": times["one"],
+        "split_ms": times["split"],
+        "differ": differ,
     }
 
 
@@ -588,6 +631,7 @@ def _report(
         "",
         *_baseline_table(rows),
         "",
+        *_shard_table(rows),
         *_stage_table(profiles),
         "",
         *_http_section(http),
@@ -634,6 +678,37 @@ def _index_table(rows: list[dict]) -> list[str]:
             f"| {_ms(r['ask_ms'], 50):.2f} | {_ms(r['ask_ms'], 95):.2f} |"
         )
     return lines
+
+
+def _shard_table(rows: list[dict]) -> list[str]:
+    """The sharded index beside the one-shard index (nothing when --shards is 1)."""
+    sharded = [r for r in rows if "sharded" in r]
+    if not sharded:
+        return []
+    lines = [
+        "## Shards",
+        "",
+        "The same corpus indexed with `qa index --shards N` (one build from scratch) and served "
+        "in one process: `Engine.ask` on the N-shard index and on the one-shard index, each "
+        "question asked of both in turn, second pass. Asks/s: one thread, 1000 / the mean ms. "
+        "Fan-out: what the shards' two rounds (their term counts, then each shard's "
+        "candidates, merged) add to the p50. Differing: answers that are not the same JSON "
+        "(but for their `took_ms`).",
+        "",
+        "| sentences | shards | build s | 1 shard p50 ms | p95 | asks/s | N shards p50 ms "
+        "| p95 | asks/s | fan-out p50 ms | differing answers |",
+        "|" + "---:|" * 11,
+    ]
+    for r in sharded:
+        s = r["sharded"]
+        one, split = s["one_ms"], s["split_ms"]
+        lines.append(
+            f"| {r['sentences']:,} | {s['shards']} | {s['build_s']:.1f} "
+            f"| {_ms(one, 50):.2f} | {_ms(one, 95):.2f} | {1000 / np.mean(one):,.0f} "
+            f"| {_ms(split, 50):.2f} | {_ms(split, 95):.2f} | {1000 / np.mean(split):,.0f} "
+            f"| {_ms(split, 50) - _ms(one, 50):.2f} | {s['differ']} of {len(one)} |"
+        )
+    return [*lines, ""]
 
 
 def _baseline_table(rows: list[dict]) -> list[str]:
