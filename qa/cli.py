@@ -8,18 +8,22 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from qa import settings
-from qa.answer import model
-from qa.answer.engine import Engine
-from qa.answer.model import Answer
 from qa.index import writer
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
+
+if TYPE_CHECKING:
+    # Only the commands that answer load the engine: `qa index` of one changed file should not
+    # wait for the answering code to be imported.
+    from qa.answer.engine import Engine
+    from qa.answer.model import Answer
 
 corpus_option = click.option(
     "--corpus",
@@ -55,6 +59,7 @@ def open_engine(
     shards: int | None = None,
 ) -> Engine:
     """The engine, or one clear error line for the user."""
+    from qa.answer.engine import Engine
     from qa.semantic.encoder import Unavailable
 
     try:
@@ -270,7 +275,9 @@ def _answer(engine, question, history, k, documents, as_json, anchor=None) -> An
             f"unknown document {exc.args[0]!r} (known: {known})", param_hint="--document"
         ) from exc
     if as_json:
-        click.echo(json.dumps(model.as_json(result), ensure_ascii=False, indent=2))
+        from qa.answer.model import as_json as answer_json
+
+        click.echo(json.dumps(answer_json(result), ensure_ascii=False, indent=2))
     else:
         click.echo(render(result))
     return result

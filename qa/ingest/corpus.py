@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.ingest.parse import Block, ParsedDocument, parse_document
 from qa.ingest.passages import Passage, PassageTable, passage_id
-from qa.ingest.readers import UNSUPPORTED, reader_for
+from qa.ingest.readers import UNSUPPORTED, reader_for, supported
 from qa.ingest.sentences import CITATION, split_sentences, strip_citations
 from qa.settings import cpus
 
@@ -88,7 +88,7 @@ def listing(folder: Path) -> tuple[list[Path], list[Path]]:
         for name in sorted(names):
             if not name.startswith("."):
                 path = Path(root, name)
-                (files if reader_for(path.suffix) else others).append(path)
+                (files if supported(path.suffix) else others).append(path)
     return files, others
 
 

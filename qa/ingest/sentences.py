@@ -12,14 +12,14 @@ from itertools import accumulate
 from typing import NamedTuple
 
 import regex
-from nltk.tokenize.punkt import (
-    PunktLanguageVars,
-    PunktParameters,
-    PunktSentenceTokenizer,
-    PunktToken,
-)
 
+from qa.common.alone import module_alone
 from qa.common.memo import Memo
+
+# Punkt without the rest of NLTK, which it does not need (see module_alone).
+_punkt = module_alone("nltk.tokenize.punkt")
+PunktLanguageVars, PunktParameters = _punkt.PunktLanguageVars, _punkt.PunktParameters
+PunktSentenceTokenizer, PunktToken = _punkt.PunktSentenceTokenizer, _punkt.PunktToken
 
 CITATION = re.compile(r"\[(\d{1,4})\]")
 

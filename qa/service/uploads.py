@@ -26,7 +26,7 @@ from qa.index import writer
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError, Document, read_document, slugify
-from qa.ingest.readers import READERS, UNSUPPORTED, reader_for
+from qa.ingest.readers import READERS, UNSUPPORTED, supported
 from qa.service import validation
 from qa.service.responses import CODES, DocumentChanges, ErrorDetail, FileOutcome
 
@@ -99,7 +99,7 @@ def check_file(corpus: Path, folder: str, upload: FileStorage) -> Checked | Refu
     except BadRequest as exc:
         return Refused(original, 400, str(exc.description))
     suffix = PurePosixPath(original).suffix
-    if reader_for(suffix) is None:
+    if not supported(suffix):
         shown = suffix or "no extension"
         return Refused(original, 415, f"{shown}: {UNSUPPORTED}")
     target = corpus / folder
