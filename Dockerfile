@@ -21,7 +21,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     QA_WEB=/app/web \
     QA_PDFJS=/app/node_modules/pdfjs-dist \
     QA_HOST=0.0.0.0 \
-    QA_PORT=8000
+    QA_PORT=8000 \
+    NUMBA_CACHE_DIR=/app/.numba-cache
 
 WORKDIR /app
 
@@ -35,9 +36,13 @@ COPY web ./web
 COPY --from=pdfjs /build/node_modules/pdfjs-dist ./node_modules/pdfjs-dist
 COPY corpus ./corpus
 
-# The index is built now, so a container starts by loading it and never fetches anything.
+# The index is built now, so a container starts by loading it and never fetches anything; one
+# question compiles retrieval's loop (qa/index/compiled.py) into Numba's cache, which the
+# unprivileged user can read and write.
 RUN qa index \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin qa
+    && qa ask "What is this about?" > /dev/null \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin qa \
+    && chown -R qa /app/.numba-cache
 
 USER qa
 EXPOSE 8000

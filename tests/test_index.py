@@ -119,6 +119,27 @@ def test_pruned_retrieval_finds_what_scoring_every_posting_finds(terms, weights,
     assert scores.tolist() == expected_scores.tolist()  # the same floats, not just close
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=6),
+    st.lists(st.floats(0.1, 3.0), min_size=6, max_size=6),
+    st.integers(1, 60),
+    st.booleans(),
+)
+def test_scoring_every_posting_finds_the_best_of_all_scores(terms, weights, k, masked):
+    # The compiled pass (qa.index.compiled) against every passage's score made with NumPy.
+    index = _zipf_index()
+    query = {f"t{t}": w for t, w in zip(terms, weights[: len(terms)], strict=True)}
+    mask = np.arange(index.size) % 3 != 0 if masked else np.ones(index.size, bool)
+    every = index.scores(query)
+    kept = np.flatnonzero((every > 0) & mask)
+    best = kept[np.lexsort((kept, -every[kept]))][:k]  # ties: the earlier row first
+    rows, scores = every_posting_scored(index, query, k, mask if masked else None)
+    assert rows.tolist() == best.tolist()
+    assert scores.tolist() == every[best].tolist()  # the same floats, not just close
+    assert not index._buffer().any()  # left cleared for the next query
+
+
 def test_pruned_retrieval_passes_over_the_common_terms(corpus, monkeypatch):
     index = BM25Index().index(corpus)
     query = ["t0", "t1", "t2", "t1500"]  # three terms in most documents, one rare

@@ -12,7 +12,7 @@ from tests.documents import pdf_bytes
 ROOT = Path(__file__).resolve().parents[1]
 
 # What an update of text files must not wait for.
-HEAVY = ["nltk", "scipy.stats", "docx", "pypdfium2", "selectolax", "qa.answer.engine"]
+HEAVY = ["nltk", "scipy.stats", "docx", "pypdfium2", "selectolax", "numba", "qa.answer.engine"]
 
 INDEX_AND_LIST_MODULES = """
 import sys

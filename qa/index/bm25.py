@@ -43,6 +43,7 @@ PRUNING_GAIN = 4
 BOUND_MARGIN = 1 + 1e-9
 
 Query = Mapping[str, float] | Iterable[str]
+_NO_MASK = np.zeros(0, bool)
 
 
 class Postings:
@@ -450,25 +451,24 @@ class BM25Index:
     def _retrieve_all(
         self, terms: list[tuple[Term, float]], k: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """retrieve, every posting of every term scored: the scores add up in a buffer that is
-        cleared again at those rows, so no step costs in proportion to the whole corpus."""
-        touched = np.concatenate([term.rows for term, _ in terms])
-        buffer = self._buffer()
-        try:
-            for term, weight in terms:
-                buffer[term.rows] += weight * term.weights
-            scores = buffer[touched]
-        finally:
-            buffer[touched] = 0.0
-        keep = scores > 0
-        if mask is not None:
-            keep &= mask[touched]
-        # A row is in `touched` once for each query term it holds, so the k * terms best entries
-        # hold k distinct rows at least, and so every row as good as the k-th best: only those
-        # few need to be made distinct.
-        rows, scores = _at_least_as_good(touched[keep], scores[keep], k * len(terms))
-        rows, first = np.unique(rows, return_index=True)
-        return _best(rows, scores[first], k, self.tie_order)
+        """retrieve, every posting of every term scored, in one compiled pass (qa.index.compiled)
+        that adds them up in a buffer and clears it again at those rows, so no step costs in
+        proportion to the whole corpus."""
+        from qa.index.compiled import best_postings
+
+        starts = np.zeros(len(terms) + 1, np.int64)
+        np.cumsum([len(term.rows) for term, _ in terms], out=starts[1:])
+        found, scores = best_postings(
+            np.concatenate([term.rows for term, _ in terms]),
+            np.concatenate([term.weights for term, _ in terms]),
+            starts,
+            np.array([weight for _, weight in terms], np.float64),
+            self._buffer(),
+            _NO_MASK if mask is None else mask,
+            mask is not None,
+            k,
+        )
+        return _best(found, scores, k, self.tie_order)
 
     def _buffer(self) -> np.ndarray:
         local = self._local
