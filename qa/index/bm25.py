@@ -460,9 +460,12 @@ class BM25Index:
         np.cumsum([len(term.rows) for term, _ in terms], out=starts[1:])
         found, scores = best_postings(
             np.concatenate([term.rows for term, _ in terms]),
-            np.concatenate([term.weights for term, _ in terms]),
+            np.concatenate([term.tf for term, _ in terms]),
             starts,
+            np.array([term.idf for term, _ in terms], np.float64),
             np.array([weight for _, weight in terms], np.float64),
+            self._norm,
+            self.k1,
             self._buffer(),
             _NO_MASK if mask is None else mask,
             mask is not None,

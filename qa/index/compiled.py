@@ -13,18 +13,22 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def best_postings(rows, weights, starts, factors, buffer, mask, masked, k):
-    """The distinct rows among `rows` whose added weights are positive (and in `mask` when
-    `masked`) and at least the k-th best, with those sums; `buffer` is zero, and left so.
+def best_postings(rows, tfs, starts, idfs, factors, norm, k1, buffer, mask, masked, k):
+    """The distinct rows among `rows` whose summed BM25 weights are positive (and in `mask`
+    when `masked`) and at least the k-th best, with those sums; `buffer` is zero, and left so.
 
-    `rows[starts[t]:starts[t + 1]]` are term t's postings and `weights` their weights, which
-    count `factors[t]` times: each row's sum adds them in the terms' order, as BM25Okapi does,
-    so the sums are the same floats.
+    `rows[starts[t]:starts[t + 1]]` are term t's postings and `tfs` their counts; each weight,
+    idf * tf * (k1 + 1) / (tf + norm[row]), counts `factors[t]` times, and each row's sum adds
+    them in the terms' order: the same operations in the same order as BM25Okapi's, so the
+    same floats.
     """
+    k1_plus_1 = k1 + 1
     for t in range(len(factors)):
-        factor = factors[t]
+        factor, idf = factors[t], idfs[t]
         for i in range(starts[t], starts[t + 1]):
-            buffer[rows[i]] += factor * weights[i]
+            row = rows[i]
+            tf = np.float64(tfs[i])
+            buffer[row] += factor * (idf * (tf * k1_plus_1 / (tf + norm[row])))
     found = np.empty(len(rows), np.int64)
     sums = np.empty(len(rows))
     n = 0
