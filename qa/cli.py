@@ -16,6 +16,7 @@ from qa import settings
 from qa.answer import model
 from qa.answer.engine import Engine
 from qa.answer.model import Answer
+from qa.answer.shards import ShardUnavailable
 from qa.index import writer
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
@@ -54,9 +55,12 @@ def open_engine(
     optimize: bool = False,
     shards: int | None = None,
 ) -> Engine:
-    """The engine, or one clear error line for the user."""
+    """The engine (its shards served on the Ray cluster QA_CLUSTER names, if any), or one clear
+    error line for the user."""
     from qa.semantic.encoder import Unavailable
+    from qa.service.cluster import shard_server
 
+    given = settings.Settings.from_env()
     try:
         return Engine.open(
             corpus,
@@ -68,6 +72,7 @@ def open_engine(
             waiting=_say_waiting,
             semantic=semantic,
             shards=shards,
+            serve=shard_server(given.cluster, given.replicas),
         )
     except (CorpusError, IndexNotSaved, IndexBusy, Unavailable) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -264,6 +269,8 @@ def _answer(engine, question, history, k, documents, as_json, anchor=None) -> An
         raise click.UsageError("the question is empty")
     try:
         result = engine.ask(question, history, k=k, documents=documents or None, anchor=anchor)
+    except ShardUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     except KeyError as exc:
         known = ", ".join(d.id for d in engine.documents())
         raise click.BadParameter(
