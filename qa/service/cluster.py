@@ -1,10 +1,11 @@
 """A sharded index served from Ray actors: one actor per replica of each shard, shared by every
 process that serves the same version (QA_CLUSTER, QA_REPLICAS; pip install -e '.[cluster]').
 
-Each actor opens its shard from the index folder, which every node must see at the same path
-(a shared file system), and answers the rounds of qa.answer.shards.ShardedRanker. The actors are
-named after the index folder, the version, the shard and the replica, and detached, so that every
-gunicorn worker (every Ray driver) finds the same ones and a worker that dies takes none with it.
+Each actor (placed on the nodes in turn) opens its shard from the index folder, which every node
+must see at the same path (a shared file system), and answers the rounds of
+qa.answer.shards.ShardedRanker. The actors are named after the index folder, the version, the
+shard and the replica, and detached, so that every gunicorn worker (every Ray driver) finds the
+same ones and a worker that dies takes none with it.
 Ray restarts an actor that dies; a call that fails is asked once more (of the next replica);
 a shard that still cannot answer raises ShardUnavailable, and the question gets no answer.
 When a process moves to a new version, it kills the actors of versions no longer current; one
@@ -146,6 +147,7 @@ class RayShards:
         self._lock = threading.Lock()
         self._pid: int | None = None  # the process whose handles _actors holds
         self._actors: dict[tuple[int, int], Any] = {}
+        self._nodes: list[str] = []  # the cluster's live nodes when this process connected
         self._local: ShardSet | None = None
 
     def names(self) -> list[str]:
@@ -231,8 +233,7 @@ class RayShards:
                     max_restarts=-1,
                     # A call that fails is asked again by _ask, once: not by Ray as well.
                     max_task_retries=0,
-                    # Replicas on different nodes where there are several.
-                    scheduling_strategy="SPREAD",
+                    scheduling_strategy=self._placement(number, replica),
                     # A shard waits for questions most of its life; a CPU reserved for each
                     # would cap the actors of a node at its CPUs.
                     num_cpus=0,
@@ -240,6 +241,17 @@ class RayShards:
                 .remote(str(self.version), number, self._bases[number])
             )
         return self._actors[at]
+
+    def _placement(self, number: int, replica: int) -> Any:
+        """Each actor on the next node in turn, so that a shard's replicas are on different
+        nodes where there are enough; another node if that one is gone (soft). Ray's "SPREAD"
+        is only best effort for actors that reserve no CPU: it once put all three on one node."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        if not self._nodes:
+            return "SPREAD"
+        place = (self._numbers.index(number) * self.replicas + replica) % len(self._nodes)
+        return NodeAffinitySchedulingStrategy(self._nodes[place], soft=True)
 
     def _connected(self) -> None:
         """Connects once per process (a forked one starts again), makes or finds the actors,
@@ -254,6 +266,7 @@ class RayShards:
 
             connect(self.address)
             self._actors = {}
+            self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
             at = [(n, r) for n in self._numbers for r in range(self.replicas)]
             ready = [self._actor(*replica).node.remote() for replica in at]
             deadline = time.monotonic() + START_SECONDS
