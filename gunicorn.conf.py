@@ -9,6 +9,7 @@ import os
 
 from gunicorn import util
 
+from qa.service import cluster
 from qa.service.app import SECURITY_HEADERS
 from qa.service.errors import error_json
 from qa.settings import Settings, cpus
@@ -24,6 +25,10 @@ workers = settings.workers or cpus()
 # does not reload a preloaded app: workers pick up a new index themselves (QA_RELOAD,
 # qa.service.reload).
 preload_app = True
+if settings.cluster:
+    # The master must not connect to Ray before it forks (qa.service.cluster): it warms up with
+    # its shards in-process; each worker connects at its first question.
+    cluster.in_process_until_fork()
 
 # A worker silent this long is killed and replaced. An answer takes milliseconds, so only a stuck
 # worker gets there, and that includes one held by a slow client: the sync worker reads a
@@ -68,6 +73,16 @@ def pre_fork(server, worker) -> None:
     with the master; frozen objects are never visited, so those pages stay shared.
     """
     gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    """Lets a new worker serve its shards from the Ray cluster (QA_CLUSTER), if one is set."""
+    cluster.forked()
+
+
+def worker_exit(server, worker) -> None:
+    """Leaves the Ray cluster cleanly: a driver that exits while connected aborts."""
+    cluster.disconnect()
 
 
 def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:

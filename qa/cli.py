@@ -58,10 +58,13 @@ def open_engine(
     optimize: bool = False,
     shards: int | None = None,
 ) -> Engine:
-    """The engine, or one clear error line for the user."""
+    """The engine (its shards served on the Ray cluster QA_CLUSTER names, if any), or one clear
+    error line for the user."""
     from qa.answer.engine import Engine
     from qa.semantic.encoder import Unavailable
+    from qa.service.cluster import shard_server
 
+    given = settings.Settings.from_env()
     try:
         return Engine.open(
             corpus,
@@ -73,6 +76,7 @@ def open_engine(
             waiting=_say_waiting,
             semantic=semantic,
             shards=shards,
+            serve=shard_server(given.cluster, given.replicas),
         )
     except (CorpusError, IndexNotSaved, IndexBusy, Unavailable) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -265,10 +269,14 @@ def ask(
 
 
 def _answer(engine, question, history, k, documents, as_json, anchor=None) -> Answer:
+    from qa.answer.shards import ShardUnavailable
+
     if not question.strip():
         raise click.UsageError("the question is empty")
     try:
         result = engine.ask(question, history, k=k, documents=documents or None, anchor=anchor)
+    except ShardUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     except KeyError as exc:
         known = ", ".join(d.id for d in engine.documents())
         raise click.BadParameter(

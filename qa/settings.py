@@ -56,6 +56,10 @@ class Settings:
     # Reads of the API need this key (or the API key) when it is set; None: reads are open.
     read_key: str | None = None  # QA_READ_KEY
     max_upload: int = MAX_UPLOAD_DEFAULT  # QA_MAX_UPLOAD, in bytes
+    # The Ray cluster that serves a sharded index (`auto`, `host:6379`, `ray://host:10001`);
+    # None: the shards are served in each process (qa.service.cluster).
+    cluster: str | None = None  # QA_CLUSTER
+    replicas: int = 1  # QA_REPLICAS: copies of each shard on the cluster
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -78,7 +82,15 @@ class Settings:
             api_key=given("QA_API_KEY"),
             read_key=given("QA_READ_KEY"),
             max_upload=int(given("QA_MAX_UPLOAD") or cls.max_upload),
+            cluster=given("QA_CLUSTER"),
+            replicas=_positive("QA_REPLICAS", given("QA_REPLICAS") or str(cls.replicas)),
         )
+
+
+def _positive(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number from 1, not {value!r}")
+    return int(value)
 
 
 def _path(value: str | None) -> Path | None:

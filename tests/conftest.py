@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 
 from qa.answer.engine import Engine
 from tests.helpers import DEFAULT_CORPUS, MANY_DOCUMENTS
+
+# Read when Ray is imported (tests/test_cluster.py, and the gunicorn workers it starts): with it 0,
+# every Ray process, drivers included, takes 127.0.0.1 as its node's address and binds only there.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -187,6 +187,8 @@ def test_settings_come_from_the_environment():
             "QA_API_KEY": "write-key",
             "QA_READ_KEY": "read-key",
             "QA_MAX_UPLOAD": "1000",
+            "QA_CLUSTER": "127.0.0.1:6379",
+            "QA_REPLICAS": "2",
         }
     )
     assert settings == {
@@ -199,9 +201,12 @@ def test_settings_come_from_the_environment():
         "API_KEY": "write-key",
         "READ_KEY": "read-key",
         "MAX_UPLOAD": 1000,
+        "CLUSTER": "127.0.0.1:6379",
+        "REPLICAS": 2,
     }
     defaults = settings_from_env({})
     assert defaults["CORPUS_DIR"] is None and defaults["INDEX_DIR"] is None
+    assert defaults["CLUSTER"] is None and defaults["REPLICAS"] == 1
     assert defaults["WEB_DIR"].endswith("web")
     assert defaults["PDFJS_DIR"].endswith("node_modules/pdfjs-dist")
     assert defaults["RATE_LIMIT"] == "60/minute"

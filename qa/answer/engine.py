@@ -16,7 +16,7 @@ from qa.answer.answering import Answerer
 from qa.answer.browse import Library
 from qa.answer.model import Anchor, Answer, DocumentSummary, DocumentView
 from qa.answer.rank import Reranker
-from qa.answer.shards import LocalShards, ShardedRanker
+from qa.answer.shards import LocalShards, ShardedRanker, ShardSet
 from qa.answer.suggestions import Suggestions
 from qa.index import store, writer
 from qa.ingest.passages import Passage
@@ -27,22 +27,43 @@ from qa.text.spelling import Lexicon
 # Stems the engine remembers of the words in questions (see Analyzer).
 QUESTION_STEMS = 4096
 
+# What serves the shards of a loaded version of several: this process by default
+# (qa.service.cluster's serves them from Ray actors).
+ShardServer = Callable[[store.Saved], ShardSet]
+
+
+def local_shards(saved: store.Saved) -> ShardSet:
+    """The shards of a version, served in this process."""
+    plan = saved.plan
+    return LocalShards(
+        saved.segments, plan.deleted, plan.segment_shards, plan.shards, plan.stats, plan.params
+    )
+
 
 class Engine:
     """A loaded corpus and its BM25 index, ready to answer questions.
 
-    `version_dir` is the version of the index folder `index_dir` that it was loaded from.
+    `version_dir` is the version of the index folder `index_dir` that it was loaded from;
+    `serve` serves its shards when it has several, and those of the versions loaded after it.
     """
 
     def __init__(
-        self, saved: store.Saved, corpus_dir: Path, index_dir: Path, semantic: bool | None = None
+        self,
+        saved: store.Saved,
+        corpus_dir: Path,
+        index_dir: Path,
+        semantic: bool | None = None,
+        serve: ShardServer = local_shards,
     ):
         self.corpus, self.index = saved.corpus, saved.index
         self.corpus_dir, self.index_dir, self.version_dir = corpus_dir, index_dir, saved.folder
         self.analyzer = Analyzer(memo=QUESTION_STEMS)
         self.library = Library(saved.corpus)
+        self.serve = serve
+        self.shards = serve(saved) if saved.plan.shards > 1 else None
+        ranker = None if self.shards is None else ShardedRanker(self.shards, saved.index.tie_order)
         self.answerer = Answerer(
-            self.library, saved.index, self.analyzer, saved.folder, saved.segments, _sharded(saved)
+            self.library, saved.index, self.analyzer, saved.folder, saved.segments, ranker
         )
         self.passages: Sequence[Passage] = self.library.passages
         # Seconds spent computing passage vectors for this version (0 when they were saved).
@@ -82,6 +103,7 @@ class Engine:
         waiting: Callable[[str], None] | None = None,
         semantic: bool | None = None,
         shards: int | None = None,
+        serve: ShardServer = local_shards,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else updates and saves it: only
         new and changed files are read (all of them when `rebuild`), see qa.index.writer;
@@ -95,7 +117,7 @@ class Engine:
         IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
         when another writer holds the index past `wait`. `semantic` turns the semantic stage on
         or off (None: as QA_SEMANTIC says). `shards` splits the index into that many shards
-        (qa.index.shards; None: as it is).
+        (qa.index.shards; None: as it is), which `serve` serves.
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
@@ -109,17 +131,28 @@ class Engine:
             done = writer.refresh(*steps, why=str(exc), shards=shards)
             saved = store.load_version(done.version)
         # Served from the saved, memory-mapped files, as every later start will be.
-        engine = cls(saved, corpus_path, index_path, semantic)
+        engine = cls(saved, corpus_path, index_path, semantic, serve)
         engine.summary = done.summary
         return engine
 
     @classmethod
-    def load_version(cls, corpus_dir: Path, index_dir: Path, version: Path) -> Engine:
+    def load_version(
+        cls, corpus_dir: Path, index_dir: Path, version: Path, serve: ShardServer = local_shards
+    ) -> Engine:
         """The engine of a saved version of the index, whatever the corpus is now; never builds.
 
         Raises store.IndexUnusable when the version fails its checks.
         """
-        return cls(store.load_version(version), corpus_dir, index_dir)
+        return cls(store.load_version(version), corpus_dir, index_dir, serve=serve)
+
+    def close(self) -> None:
+        """Lets the servers of its shards go: another engine answers from now on."""
+        if self.shards is not None:
+            self.shards.close()
+
+    def shard_places(self) -> list[tuple[str, list[str]]]:
+        """Each shard's name and where each of its replicas runs (empty for one shard)."""
+        return [] if self.shards is None else self.shards.places()
 
     def ask(
         self,
@@ -218,14 +251,3 @@ class Engine:
                 for s in self.corpus.skipped + self.corpus.unsupported
             ],
         }
-
-
-def _sharded(saved: store.Saved) -> Reranker | None:
-    """The ranker of an index of several shards, served in this process (None for one)."""
-    plan = saved.plan
-    if plan.shards == 1:
-        return None
-    served = LocalShards(
-        saved.segments, plan.deleted, plan.segment_shards, plan.shards, plan.stats, plan.params
-    )
-    return ShardedRanker(served, saved.index.tie_order)

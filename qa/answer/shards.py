@@ -34,11 +34,28 @@ from qa.text.question import Question, analyse
 Counts = list[tuple[int, int]]  # each term's live passages and live paragraphs
 
 
+class ShardUnavailable(Exception):
+    """A shard could not answer (its servers are down or too slow): the question gets no answer
+    rather than one from the other shards only."""
+
+    def __init__(self, shard: str, why: str) -> None:
+        super().__init__(f"{shard} of the index cannot answer now ({why}); try again")
+        self.shard = shard
+
+
 class ShardSet(Protocol):
     """The shards of a version, however they are served: each call asks every shard, and
-    returns their answers in shard order."""
+    returns their answers in shard order; ShardUnavailable when one cannot answer."""
 
     def names(self) -> list[str]: ...
+
+    def places(self) -> list[tuple[str, list[str]]]:
+        """Each shard's name and where each of its replicas runs."""
+        ...
+
+    def close(self) -> None:
+        """Lets the shards go: the version is no longer served from here."""
+        ...
 
     def paragraphs(self) -> list[int]: ...
 
@@ -118,6 +135,10 @@ class Shard:
         return (rows - self._local[part] + self._global[part]).astype(np.intp)
 
 
+def shard_name(number: int) -> str:
+    return f"shard {number}"
+
+
 def split(
     parts: Sequence[Segment], homes: Sequence[int], count: int
 ) -> list[tuple[list[int], list[int]]]:
@@ -150,7 +171,13 @@ class LocalShards:
                 self._shards.append(Shard(*own, bases, stats, params))
 
     def names(self) -> list[str]:
-        return [f"shard {number}" for number in self._numbers]
+        return [shard_name(number) for number in self._numbers]
+
+    def places(self) -> list[tuple[str, list[str]]]:
+        return [(name, ["local"]) for name in self.names()]
+
+    def close(self) -> None:
+        pass  # the shards go with this object
 
     def paragraphs(self) -> list[int]:
         return [shard.paragraphs() for shard in self._shards]

@@ -16,7 +16,7 @@ from qa.answer.engine import Engine
 from qa.index.build import IndexNotSaved
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
-from qa.service import errors, openapi, reload
+from qa.service import cluster, errors, openapi, reload
 from qa.service.json_provider import OrjsonProvider
 from qa.service.ratelimit import RateLimiter
 from qa.service.views import BLUEPRINTS
@@ -56,6 +56,8 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "API_KEY": given.api_key,
         "READ_KEY": given.read_key,
         "MAX_UPLOAD": given.max_upload,
+        "CLUSTER": given.cluster,
+        "REPLICAS": given.replicas,
     }
 
 
@@ -99,8 +101,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _open_engine(config: Mapping[str, Any]) -> Engine:
+    serve = cluster.shard_server(config["CLUSTER"], config["REPLICAS"])
     try:
-        return Engine.open(config["CORPUS_DIR"], config["INDEX_DIR"])
+        return Engine.open(config["CORPUS_DIR"], config["INDEX_DIR"], serve=serve)
     except (CorpusError, IndexNotSaved, IndexBusy) as exc:
         raise StartupError(str(exc)) from exc
 
@@ -113,7 +116,10 @@ def install(app: Flask, engine: Engine) -> None:
     app.extensions["qa.service.openapi"] = openapi.spec(
         document_ids, engine.collections(), read_key=bool(app.config.get("READ_KEY"))
     )
+    previous = app.config.get("ENGINE")
     app.config["ENGINE"] = engine
+    if previous is not None and previous is not engine:
+        previous.close()
     reloader = app.extensions.get("qa.service.reload")
     if reloader is not None:  # a version this process made itself is not loaded again
         reloader.seen = engine.version_dir

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from qa.service.responses import CODES, Error, ErrorDetail
+from qa.answer.shards import ShardUnavailable
+from qa.service.responses import CODES, SHARD_UNAVAILABLE, Error, ErrorDetail
 
 STOCK_MESSAGES = {
     404: "no such resource: {path}",
@@ -18,9 +19,10 @@ STOCK_MESSAGES = {
 }
 
 
-def error_body(status: int, message: str) -> Error:
-    """The one error shape: the status's stable code and a message meant for the client."""
-    return Error(ErrorDetail(CODES.get(status, f"http_{status}"), message))
+def error_body(status: int, message: str, code: str | None = None) -> Error:
+    """The one error shape: the status's stable code (unless `code` is given) and a message
+    meant for the client."""
+    return Error(ErrorDetail(code or CODES.get(status, f"http_{status}"), message))
 
 
 def error_json(status: int, message: str) -> bytes:
@@ -28,9 +30,14 @@ def error_json(status: int, message: str) -> bytes:
     return json.dumps(dataclasses.asdict(error_body(status, message))).encode()
 
 
-def error_response(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
-    """A JSON error response with the status's code and a message meant for the client."""
-    response = jsonify(error_body(status, message))
+def error_response(
+    status: int,
+    message: str,
+    headers: Iterable[tuple[str, str]] = (),
+    code: str | None = None,
+) -> Response:
+    """A JSON error response with the status's code (or `code`) and a message for the client."""
+    response = jsonify(error_body(status, message, code))
     response.status_code = status
     response.headers.extend(headers)
     return response
@@ -39,6 +46,7 @@ def error_response(status: int, message: str, headers: Iterable[tuple[str, str]]
 def register(app: Flask) -> None:
     """Routes every HTTP error and every unexpected exception to the JSON shape."""
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ShardUnavailable, _shard_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -53,6 +61,11 @@ def _http_error(exc: HTTPException) -> Response:
     # Keeps Allow (405) and Retry-After (429); the body is ours, so its HTML Content-Type is not.
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
     return error_response(status, message, headers)
+
+
+def _shard_unavailable(exc: ShardUnavailable) -> Response:
+    current_app.logger.warning("request %s: %s", g.request_id, exc)
+    return error_response(503, str(exc), [("Retry-After", "1")], SHARD_UNAVAILABLE)
 
 
 def _unexpected_error(exc: Exception) -> Response:

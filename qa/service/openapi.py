@@ -79,7 +79,9 @@ ERROR_RESPONSES = {
     f"is of a supported type ({' '.join(READERS)}).",
     429: "The client is over its rate limit; retry after Retry-After seconds.",
     500: "Internal error; the trace is logged under the response's X-Request-ID.",
-    503: "Another process is writing the index, or it cannot be saved now; nothing was changed.",
+    503: "Another process is writing the index, or it cannot be saved now (nothing was "
+    "changed); or a shard of the index cannot answer now (code shard_unavailable, the message "
+    "names it): no answer is given from the other shards alone.",
 }
 BEARER = "bearerAuth"
 WRITE_SECURITY = [{BEARER: []}]
@@ -205,7 +207,7 @@ def spec(
                         "required": True,
                         "content": {"application/json": {"schema": ask_request}},
                     },
-                    "responses": {"200": answer, **_errors(400, 413, 415, 429, 500)},
+                    "responses": {"200": answer, **_errors(400, 413, 415, 429, 500, 503)},
                 },
                 "get": {
                     "operationId": "askQuery",
@@ -239,7 +241,7 @@ def spec(
                             else []
                         ),
                     ],
-                    "responses": {"200": answer, **_errors(400, 414, 429, 500)},
+                    "responses": {"200": answer, **_errors(400, 414, 429, 500, 503)},
                 },
             },
             "/api/documents": {
@@ -356,7 +358,7 @@ def spec(
                     "summary": "Questions to offer in an empty chat",
                     "responses": {
                         "200": _json(ref(SuggestionList), "Suggested questions."),
-                        **_errors(429, 500),
+                        **_errors(429, 500, 503),
                     },
                 }
             },
@@ -376,7 +378,7 @@ def spec(
                     "summary": "The index is loaded; corpus statistics",
                     "responses": {
                         "200": _json(ref(Ready), "Ready."),
-                        **_errors(500),
+                        **_errors(500, 503),
                     },
                 }
             },

@@ -48,6 +48,7 @@ class Reloader:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.corpus_dir, self.index_dir = engine.corpus_dir, engine.index_dir
+        self.serve = engine.serve
         self.seen: Path = engine.version_dir
         self.interval, self.install, self.log, self.clock = interval, install, log, clock
         self.due = clock() + interval
@@ -71,7 +72,7 @@ class Reloader:
         # Seen even when it fails its checks: it is not hashed again until another replaces it.
         self.seen = version
         try:
-            engine = Engine.load_version(self.corpus_dir, self.index_dir, version)
+            engine = Engine.load_version(self.corpus_dir, self.index_dir, version, self.serve)
         except store.IndexUnusable as exc:
             self.log.error(
                 "process %d keeps the index it has: %s is unusable: %s", os.getpid(), version, exc

@@ -24,11 +24,13 @@ CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+# A 503 of its own: a shard of the index cannot answer (qa.service.cluster); the message names it.
+SHARD_UNAVAILABLE = "shard_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    code: str = field(metadata={"description": ", ".join(CODES.values())})
+    code: str = field(metadata={"description": ", ".join([*CODES.values(), SHARD_UNAVAILABLE])})
     message: str = field(metadata={"description": "Names the field at fault."})
 
 
@@ -103,8 +105,23 @@ class SkippedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ShardPlace:
+    """A shard of the index and where its replicas answer."""
+
+    name: str
+    replicas: int = field(metadata={"minimum": 1})
+    nodes: list[str] = field(
+        metadata={
+            "description": "The node of each replica: a Ray node id, or `local` when the shards "
+            "are served in the answering process."
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Ready:
-    """The index answering: its version folder (qa.index.store) and the corpus's statistics."""
+    """The index answering: its version folder (qa.index.store), the corpus's statistics and,
+    for an index of several shards, where each shard answers (every one answered the probe)."""
 
     status: Literal["ready"]
     index: str
@@ -112,3 +129,4 @@ class Ready:
     passages: int = field(metadata={"minimum": 0})
     terms: int = field(metadata={"minimum": 0})
     skipped: list[SkippedFile]
+    shards: list[ShardPlace]

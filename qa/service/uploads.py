@@ -174,7 +174,7 @@ def change(
             raise WriteFailed(503, f"{exc}; nothing was changed, try again") from exc
         except (IndexNotSaved, OSError) as exc:
             raise WriteFailed(503, "the index cannot be saved now; nothing was changed") from exc
-        new = Engine.load_version(corpus, engine.index_dir, done.version)
+        new = Engine.load_version(corpus, engine.index_dir, done.version, engine.serve)
         install(new)
         return new
 
