@@ -140,3 +140,12 @@ def test_answerable_seed_questions_are_answered(meaning):
             assert not result.abstained, case["question"]
             texts = [c.text for c in result.citations[:3]]
             assert first_hit(texts, case["answers"]) is not None, case["question"]
+
+
+def test_the_encoder_bench_times_what_it_says():
+    from qa.tools import bench_encoder
+
+    p50, p95 = bench_encoder.question_ms(["Who recaptured the prison?"] * 3, rounds=2)
+    assert 0 < p50 <= p95
+    assert bench_encoder.sentences_per_second(["One.", "Two words."], runs=1) > 0
+    assert bench_encoder.SEEDS.exists()
