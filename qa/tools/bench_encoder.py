@@ -1,5 +1,7 @@
 """The semantic encoder's speed: `python -m qa.tools.bench_encoder [CORPUS] [--sentences N]`.
 
+CORPUS is a folder of documents or a SQuAD .json file (its articles become the documents).
+
 Prints encode([question]) p50 and p95 over the seeds questions (tests/data/seeds-dev.jsonl),
 one question at a time as the engine asks, and the sentences a second of encoding CORPUS's
 first N sentences together, as indexing does (the median of three runs).
@@ -17,6 +19,7 @@ import numpy as np
 
 from qa.answer.engine import Engine
 from qa.semantic.encoder import encoder
+from qa.tools.evaluate import is_squad, read_squad, write_corpus
 
 SEEDS = Path(__file__).resolve().parents[2] / "tests" / "data" / "seeds-dev.jsonl"
 ROUNDS = 20
@@ -53,7 +56,12 @@ def main() -> None:
     p50, p95 = question_ms(questions)
     print(f"encode([question]): p50 {p50:.2f} ms, p95 {p95:.2f} ms ({len(questions)} questions)")
     with tempfile.TemporaryDirectory() as scratch:
-        engine = Engine.open(args.corpus, Path(scratch, "index"), semantic=False)
+        corpus = args.corpus
+        if is_squad(corpus):
+            corpus = Path(scratch, "corpus")
+            corpus.mkdir()
+            write_corpus(read_squad(args.corpus)[0], corpus)
+        engine = Engine.open(corpus, Path(scratch, "index"), semantic=False)
         texts = [p.text for p in engine.passages][: args.sentences]
     print(f"{len(texts)} sentences together: {sentences_per_second(texts):.1f} sentences/s")
 
