@@ -37,6 +37,44 @@ def test_vectors_do_not_depend_on_the_batch():
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
+def test_erf_is_scipy_s_to_a_float32_rounding():
+    from scipy.special import erf
+
+    x = np.linspace(-10, 10, 400_001, dtype=np.float32)
+    ours = semantic.erf(x)
+    assert ours.dtype == np.float32
+    assert np.abs(ours - erf(x)).max() <= 1e-7
+    assert np.abs(ours.astype(np.float64) - erf(x.astype(np.float64))).max() <= 1e-7
+
+
+def test_gelu_is_the_exact_one_in_place():
+    from scipy.special import erf
+
+    x = np.linspace(-12, 12, 96_000, dtype=np.float32).reshape(-1, 64)  # rows past one chunk
+    exact = 0.5 * x.astype(np.float64) * (1 + erf(x.astype(np.float64) / np.sqrt(2)))
+    small = np.abs(x) < 1
+    out = semantic._gelu(x)
+    assert out is x and out.dtype == np.float32
+    # float32 itself rounds a value of 12 by 4.8e-7
+    assert np.abs(out - exact).max() <= 1e-6
+    assert np.abs(out - exact)[small].max() <= 1e-7
+
+
+def test_the_network_stays_in_float32():
+    """A float64 array or scalar anywhere would double the cost of what follows it."""
+    model = semantic.encoder()
+    ids = model.tokenizer.encode("How many troops died?").ids
+    x = model.w["embeddings.word_embeddings.weight"][np.array(ids)]
+    assert x.dtype == np.float32
+    assert model._norm(x.copy(), "embeddings.LayerNorm").dtype == np.float32
+    assert all(w.dtype == np.float32 and b.dtype == np.float32 for w, b in model.qkv)
+    for blocked in (None, np.zeros((1, 1, 1, len(ids)), np.float32)):
+        assert model._attention(x, 0, 1, blocked).dtype == np.float32
+        assert model._layer(x.copy(), 0, 1, blocked).dtype == np.float32
+    assert model._forward([ids]).dtype == np.float32
+    assert model._forward([ids, ids[:3]]).dtype == np.float32
+
+
 def test_no_texts_no_vectors():
     assert semantic.encoder().encode([]).shape == (0, semantic.DIMENSIONS)
 
@@ -102,3 +140,12 @@ def test_answerable_seed_questions_are_answered(meaning):
             assert not result.abstained, case["question"]
             texts = [c.text for c in result.citations[:3]]
             assert first_hit(texts, case["answers"]) is not None, case["question"]
+
+
+def test_the_encoder_bench_times_what_it_says():
+    from qa.tools import bench_encoder
+
+    p50, p95 = bench_encoder.question_ms(["Who recaptured the prison?"] * 3, rounds=2)
+    assert 0 < p50 <= p95
+    assert bench_encoder.sentences_per_second(["One.", "Two words."], runs=1) > 0
+    assert bench_encoder.SEEDS.exists()
