@@ -98,20 +98,23 @@ def test_a_vocabulary_finds_each_term_and_no_other(terms, other):
     assert (other in vocabulary) == (other in terms)
 
 
+# Queries of the zipf index's terms t0..t300, each weighed.
+ZIPF_TERMS = st.lists(st.integers(0, 300), min_size=1, max_size=6)
+QUERY_WEIGHTS = st.lists(st.floats(0.1, 3.0), min_size=6, max_size=6)
+
+
+def _zipf_query(terms: list[int], weights: list[float]) -> dict[str, float]:
+    return {f"t{t}": w for t, w in zip(terms, weights[: len(terms)], strict=True)}
+
+
 def every_posting_scored(index: BM25Index, query, k: int, mask=None):
     return index._retrieve_all(index._query_terms(query), k, mask)
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.integers(0, 300), min_size=1, max_size=6),
-    st.lists(st.floats(0.1, 3.0), min_size=6, max_size=6),
-    st.integers(1, 60),
-    st.booleans(),
-)
+@given(ZIPF_TERMS, QUERY_WEIGHTS, st.integers(1, 60), st.booleans())
 def test_pruned_retrieval_finds_what_scoring_every_posting_finds(terms, weights, k, masked):
-    index = _zipf_index()
-    query = {f"t{t}": w for t, w in zip(terms, weights[: len(terms)], strict=True)}
+    index, query = _zipf_index(), _zipf_query(terms, weights)
     mask = np.arange(index.size) % 3 != 0 if masked else None
     rows, scores = index.retrieve(query, k, mask)
     expected_rows, expected_scores = every_posting_scored(index, query, k, mask)
@@ -120,16 +123,10 @@ def test_pruned_retrieval_finds_what_scoring_every_posting_finds(terms, weights,
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.integers(0, 300), min_size=1, max_size=6),
-    st.lists(st.floats(0.1, 3.0), min_size=6, max_size=6),
-    st.integers(1, 60),
-    st.booleans(),
-)
+@given(ZIPF_TERMS, QUERY_WEIGHTS, st.integers(1, 60), st.booleans())
 def test_scoring_every_posting_finds_the_best_of_all_scores(terms, weights, k, masked):
     # The compiled pass (qa.index.compiled) against every passage's score made with NumPy.
-    index = _zipf_index()
-    query = {f"t{t}": w for t, w in zip(terms, weights[: len(terms)], strict=True)}
+    index, query = _zipf_index(), _zipf_query(terms, weights)
     mask = np.arange(index.size) % 3 != 0 if masked else np.ones(index.size, bool)
     every = index.scores(query)
     kept = np.flatnonzero((every > 0) & mask)
