@@ -432,6 +432,12 @@ def serve(host: str, port: int) -> None:
     type=click.IntRange(1),
     help="Also serve each size from an index of this many shards, beside one shard.",
 )
+@click.option(
+    "--ray",
+    is_flag=True,
+    help="With --shards, also serve the shards from Ray actors on a local cluster of that many "
+    "nodes on 127.0.0.1 (needs the cluster extra).",
+)
 def bench(
     sizes: str,
     questions: int,
@@ -442,6 +448,7 @@ def bench(
     connections: int,
     builds: int,
     shards: int,
+    ray: bool,
 ) -> None:
     """Measure build, load, memory and latency by corpus size, and HTTP throughput.
 
@@ -456,9 +463,13 @@ def bench(
     except ValueError as exc:
         raise click.BadParameter("comma-separated whole numbers", param_hint="--sizes") from exc
     command = (
-        f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
-        f"--http-seconds {http_seconds:g} --connections {connections} --builds {builds}"
-    ) + (f" --shards {shards}" if shards > 1 else "")
+        (
+            f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
+            f"--http-seconds {http_seconds:g} --connections {connections} --builds {builds}"
+        )
+        + (f" --shards {shards}" if shards > 1 else "")
+        + (" --ray" if ray and shards > 1 else "")
+    )
     benchmark.run(
         counts,
         questions,
@@ -471,6 +482,7 @@ def bench(
         builds,
         log=lambda line: click.echo(line, err=True),
         shards=shards,
+        ray=ray and shards > 1,
     )
     click.echo(f"Results written to {out}")
 

@@ -112,21 +112,22 @@ def test_the_bench_app_checks_a_request_as_ask_does_and_answers_what_it_made_at_
 
 
 def test_bench_shards_serves_a_split_index_beside_one_with_the_same_answers(tmp_path):
+    # In-process and on a local two-node Ray cluster (on 127.0.0.1, see tests/conftest.py).
     out = tmp_path / "RESULTS.md"
     command = ["bench", "--sizes", "200", "--questions", "5", "--okapi-questions", "1"]
-    command += ["--http-seconds", "0", "--builds", "1", "--shards", "2"]
+    command += ["--http-seconds", "0", "--builds", "1", "--shards", "2", "--ray"]
     result = CliRunner().invoke(
         main, [*command, "--work", str(tmp_path / "work"), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     report = out.read_text("utf-8")
-    assert "--builds 1 --shards 2`" in report
+    assert "--builds 1 --shards 2 --ray`" in report
     section = report.split("## Shards")[1].split("## Where")[0]
-    row = re.search(r"^\| 200 \| 2 \|(.*)\|$", section, re.M)
-    assert row, section
-    cells = [cell.strip() for cell in row.group(1).split("|")]
-    assert cells[-1] == "0 of 5"
-    assert all(float(cell) > 0 for cell in (cells[1], cells[4]))  # both p50s measured
+    rows = re.findall(r"^\| 200 \| 2 \|(.*)\|$", section, re.M)
+    cells = [[cell.strip() for cell in row.split("|")] for row in rows]
+    assert [row[1] for row in cells] == ["1 shard", "N shards, in-process", "N shards, Ray actors"]
+    assert [row[-1] for row in cells] == ["", "0 of 5", "0 of 5"]
+    assert all(float(row[2]) > 0 for row in cells)  # every p50 measured
     split = tmp_path / "work" / "index-200-2-shards"
     manifest = json.loads(next(split.glob("v-*/manifest.json")).read_text("utf-8"))
     assert manifest["shards"] == 2

@@ -8,6 +8,7 @@ Results go to a Markdown file; nothing here asserts a figure.
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import json
 import multiprocessing
@@ -77,13 +78,17 @@ def run(
     builds: int,
     log: Log = print,
     shards: int = 1,
+    ray: bool = False,
 ) -> str:
     """Runs every part, writes the Markdown report to `out` and returns it; `shards` above 1
-    also serves each size from an index of that many shards, beside the one-shard index."""
+    also serves each size from an index of that many shards, beside the one-shard index, and
+    `ray` serves those shards from a local Ray cluster too."""
     work.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
-    rows = [_size_run(size, questions, okapi_sample, builds, work, log, shards) for size in sizes]
+    rows = [
+        _size_run(size, questions, okapi_sample, builds, work, log, shards, ray) for size in sizes
+    ]
     log("default corpus: profiling the HTTP part's questions")
     profiles = [("default corpus", _in_child(_default_stages, work / "index-default"))]
     profiles += [(f"{row['sentences']:,} sentences", row["stages_ms"]) for row in rows]
@@ -99,7 +104,14 @@ def run(
 
 
 def _size_run(
-    size: int, questions: int, okapi_sample: int, builds: int, work: Path, log: Log, shards: int
+    size: int,
+    questions: int,
+    okapi_sample: int,
+    builds: int,
+    work: Path,
+    log: Log,
+    shards: int,
+    ray: bool,
 ) -> dict:
     corpus = _corpus(work / f"corpus-{size}", size, questions, log)
     index_dir = work / f"index-{size}"
@@ -118,7 +130,7 @@ def _size_run(
         log(f"{size}: building an index of {shards} shards, asking it beside the one-shard index")
         split = work / f"index-{size}-{shards}-shards"
         row["sharded"] = _in_child(
-            _sharded, corpus.folder, index_dir, split, shards, corpus.questions
+            _sharded, corpus.folder, index_dir, split, shards, corpus.questions, ray
         )
     row["index_dir"] = str(index_dir)
     row["corpus_dir"] = str(corpus.folder)
@@ -242,38 +254,69 @@ def _serve(corpus_dir: Path, index_dir: Path, questions: list[str]) -> dict:
 
 
 def _sharded(
-    corpus_dir: Path, one_dir: Path, split_dir: Path, shards: int, questions: list[str]
+    corpus_dir: Path,
+    one_dir: Path,
+    split_dir: Path,
+    shards: int,
+    questions: list[str],
+    ray: bool = False,
 ) -> dict:
     """Builds the index of `shards` shards from scratch, then asks it and the one-shard index
-    each question in turn, in one process, so that both see the same machine; and counts the
-    answers that differ (none should)."""
+    (and with `ray`, the shards served by Ray actors on a local cluster of `shards` nodes) each
+    question in turn, in one process, so that all see the same machine; and counts the answers
+    that differ from the one-shard index's (none should)."""
     from qa.answer.engine import Engine
     from qa.answer.model import as_json
 
     started = time.perf_counter()
     split = Engine.open(corpus_dir, split_dir, rebuild=True, shards=shards)
     build_s = time.perf_counter() - started
-    one = Engine.open(corpus_dir, one_dir)
-    engines = {"one": one, "split": split}
-    times: dict[str, list[float]] = {name: [] for name in engines}
-    differ = 0
-    for timed in (False, True):  # the first pass pages the indexes in
-        for question in questions:
-            answers = {}
-            for name, engine in engines.items():
-                began = time.perf_counter()
-                answers[name] = engine.ask(question)
-                if timed:
-                    times[name].append((time.perf_counter() - began) * 1000)
-            answered = [as_json(answers[name]) | {"took_ms": 0} for name in engines]
-            differ += timed and answered[0] != answered[1]
-    return {
-        "shards": shards,
-        "build_s": build_s,
-        "one_ms": times["one"],
-        "split_ms": times["split"],
-        "differ": differ,
-    }
+    engines = {"one": Engine.open(corpus_dir, one_dir), "split": split}
+    with contextlib.ExitStack() as held:
+        if ray:
+            serve = held.enter_context(_local_ray(shards))
+            engines["ray"] = Engine.open(corpus_dir, split_dir, serve=serve)
+        times: dict[str, list[float]] = {name: [] for name in engines}
+        differ = dict.fromkeys(engines, 0)
+        for timed in (False, True):  # the first pass pages the indexes in
+            for question in questions:
+                answers = {}
+                for name, engine in engines.items():
+                    began = time.perf_counter()
+                    answers[name] = as_json(engine.ask(question)) | {"took_ms": 0}
+                    if timed:
+                        times[name].append((time.perf_counter() - began) * 1000)
+                for name in engines:
+                    differ[name] += timed and answers[name] != answers["one"]
+    return {"shards": shards, "build_s": build_s, "ms": times, "differ": differ}
+
+
+@contextlib.contextmanager
+def _local_ray(nodes: int):
+    """The server of shards on a local Ray cluster of `nodes` nodes of one CPU each, every
+    process on 127.0.0.1 (as tests/test_cluster.py starts it)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from qa.service import cluster
+
+    node = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
+    node["node_ip_address"] = "127.0.0.1"
+    # In the system's temporary folder: Ray's socket paths must stay under 108 bytes.
+    temp = tempfile.mkdtemp(prefix="qa-ray-")
+    head = {**node, "include_dashboard": False, "temp_dir": temp}
+    started = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        for _ in range(nodes - 1):
+            started.add_node(**node)
+        ray.init(address=started.address, namespace=cluster.NAMESPACE, log_to_driver=False)
+        started.wait_for_nodes()
+        yield cluster.ray_shards(started.address)
+    finally:
+        ray.shutdown()
+        started.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _stage_functions() -> dict[str, Callable]:
@@ -689,25 +732,28 @@ def _shard_table(rows: list[dict]) -> list[str]:
         "## Shards",
         "",
         "The same corpus indexed with `qa index --shards N` (one build from scratch) and served "
-        "in one process: `Engine.ask` on the N-shard index and on the one-shard index, each "
-        "question asked of both in turn, second pass. Asks/s: one thread, 1000 / the mean ms. "
-        "Fan-out: what the shards' two rounds (their term counts, then each shard's "
-        "candidates, merged) add to the p50. Differing: answers that are not the same JSON "
-        "(but for their `took_ms`).",
+        "in one process: `Engine.ask` on the one-shard index, on the N-shard index in-process "
+        "and (with --ray) on the N shards served by Ray actors on a local cluster of N nodes, "
+        "one CPU each, on 127.0.0.1; each question asked of all in turn, second pass. Asks/s: "
+        "one thread, 1000 / the mean ms. Fan-out: what serving the shards adds to the "
+        "one-shard p50 (their two rounds: term counts, then each shard's candidates, merged). "
+        "Differing: answers that are not the one-shard index's JSON (but for their `took_ms`).",
         "",
-        "| sentences | shards | build s | 1 shard p50 ms | p95 | asks/s | N shards p50 ms "
-        "| p95 | asks/s | fan-out p50 ms | differing answers |",
-        "|" + "---:|" * 11,
+        "| sentences | shards | build s | served | p50 ms | p95 | asks/s | fan-out p50 ms "
+        "| differing answers |",
+        "|" + "---:|" * 3 + "---|" + "---:|" * 5,
     ]
+    labels = {"one": "1 shard", "split": "N shards, in-process", "ray": "N shards, Ray actors"}
     for r in sharded:
-        s = r["sharded"]
-        one, split = s["one_ms"], s["split_ms"]
-        lines.append(
-            f"| {r['sentences']:,} | {s['shards']} | {s['build_s']:.1f} "
-            f"| {_ms(one, 50):.2f} | {_ms(one, 95):.2f} | {1000 / np.mean(one):,.0f} "
-            f"| {_ms(split, 50):.2f} | {_ms(split, 95):.2f} | {1000 / np.mean(split):,.0f} "
-            f"| {_ms(split, 50) - _ms(one, 50):.2f} | {s['differ']} of {len(one)} |"
-        )
+        s, one = r["sharded"], r["sharded"]["ms"]["one"]
+        for name, ms in s["ms"].items():
+            fan_out = "" if name == "one" else f"{_ms(ms, 50) - _ms(one, 50):.2f}"
+            differ = "" if name == "one" else f"{s['differ'][name]} of {len(ms)}"
+            lines.append(
+                f"| {r['sentences']:,} | {s['shards']} | {s['build_s']:.1f} | {labels[name]} "
+                f"| {_ms(ms, 50):.2f} | {_ms(ms, 95):.2f} | {1000 / np.mean(ms):,.0f} "
+                f"| {fan_out} | {differ} |"
+            )
     return [*lines, ""]
 
 
