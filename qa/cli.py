@@ -462,13 +462,14 @@ def bench(
         counts = [int(size) for size in sizes.split(",")]
     except ValueError as exc:
         raise click.BadParameter("comma-separated whole numbers", param_hint="--sizes") from exc
+    ray = ray and shards > 1  # Ray serves shards: there are none to serve without --shards
     command = (
         (
             f"qa bench --sizes {sizes} --questions {questions} --okapi-questions {okapi_questions} "
             f"--http-seconds {http_seconds:g} --connections {connections} --builds {builds}"
         )
         + (f" --shards {shards}" if shards > 1 else "")
-        + (" --ray" if ray and shards > 1 else "")
+        + (" --ray" if ray else "")
     )
     benchmark.run(
         counts,
@@ -482,7 +483,7 @@ def bench(
         builds,
         log=lambda line: click.echo(line, err=True),
         shards=shards,
-        ray=ray and shards > 1,
+        ray=ray,
     )
     click.echo(f"Results written to {out}")
 

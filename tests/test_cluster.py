@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import ray
 from click.testing import CliRunner
-from ray.cluster_utils import Cluster
 
 from qa.answer.engine import Engine
 from qa.answer.model import as_json
@@ -26,15 +25,10 @@ from qa.index import shards, store
 from qa.service import cluster
 from qa.service.app import create_app
 from qa.tools.processes import children
-from qa.tools.serving import Gunicorn, fetch
+from qa.tools.serving import Gunicorn, fetch, local_ray
 from tests.helpers import DEFAULT_CORPUS, ROOT
 
 SEEDS = [json.loads(line)["question"] for line in (ROOT / "tests/data/seeds-dev.jsonl").open()]
-NODE = {
-    "num_cpus": 1,
-    "object_store_memory": 80 * 1024 * 1024,
-    "node_ip_address": "127.0.0.1",
-}
 LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]"}
 
 
@@ -55,17 +49,8 @@ def ray_cluster(tmp_path_factory):
     """A head and two worker nodes, all bound to 127.0.0.1 (see conftest.py); this process is a
     driver of it."""
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
-    head = {**NODE, "include_dashboard": False, "temp_dir": str(tmp_path_factory.mktemp("ray"))}
-    nodes = Cluster(initialize_head=True, head_node_args=head)
-    try:
-        for _ in range(2):
-            nodes.add_node(**NODE)
-        ray.init(address=nodes.address, namespace=cluster.NAMESPACE, log_to_driver=False)
-        nodes.wait_for_nodes()
+    with local_ray(3, tmp_path_factory.mktemp("ray")) as nodes:
         yield nodes
-    finally:
-        ray.shutdown()
-        nodes.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -274,8 +274,11 @@ def _sharded(
     engines = {"one": Engine.open(corpus_dir, one_dir), "split": split}
     with contextlib.ExitStack() as held:
         if ray:
-            serve = held.enter_context(_local_ray(shards))
-            engines["ray"] = Engine.open(corpus_dir, split_dir, serve=serve)
+            from qa.service.cluster import ray_shards
+            from qa.tools.serving import local_ray
+
+            address = held.enter_context(local_ray(shards)).address
+            engines["ray"] = Engine.open(corpus_dir, split_dir, serve=ray_shards(address))
         times: dict[str, list[float]] = {name: [] for name in engines}
         differ = dict.fromkeys(engines, 0)
         for timed in (False, True):  # the first pass pages the indexes in
@@ -289,34 +292,6 @@ def _sharded(
                 for name in engines:
                     differ[name] += timed and answers[name] != answers["one"]
     return {"shards": shards, "build_s": build_s, "ms": times, "differ": differ}
-
-
-@contextlib.contextmanager
-def _local_ray(nodes: int):
-    """The server of shards on a local Ray cluster of `nodes` nodes of one CPU each, every
-    process on 127.0.0.1 (as tests/test_cluster.py starts it)."""
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported
-    import ray
-    from ray.cluster_utils import Cluster
-
-    from qa.service import cluster
-
-    node = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-    node["node_ip_address"] = "127.0.0.1"
-    # In the system's temporary folder: Ray's socket paths must stay under 108 bytes.
-    temp = tempfile.mkdtemp(prefix="qa-ray-")
-    head = {**node, "include_dashboard": False, "temp_dir": temp}
-    started = Cluster(initialize_head=True, head_node_args=head)
-    try:
-        for _ in range(nodes - 1):
-            started.add_node(**node)
-        ray.init(address=started.address, namespace=cluster.NAMESPACE, log_to_driver=False)
-        started.wait_for_nodes()
-        yield cluster.ray_shards(started.address)
-    finally:
-        ray.shutdown()
-        started.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _stage_functions() -> dict[str, Callable]:

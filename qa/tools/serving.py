@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -161,3 +162,38 @@ def serving_corpus(corpus: Path, workers: int, name: str) -> Iterator[Gunicorn]:
         with Gunicorn(env, Path(work, "gunicorn.log"), workers) as server:
             server.wait_ready()
             yield server
+
+
+# Each node of a local Ray cluster: one CPU, a small object store, on loopback.
+RAY_NODE = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024, "node_ip_address": "127.0.0.1"}
+
+
+@contextlib.contextmanager
+def local_ray(nodes: int, temp_dir: Path | None = None) -> Iterator[Any]:
+    """A real Ray cluster of `nodes` nodes (a head and workers) on this machine, every process on
+    127.0.0.1, with this process one of its drivers; yields ray.cluster_utils.Cluster.
+
+    Ray binds to the machine's network address unless RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER is "0"
+    when it is imported, so the variable is set first (tests/conftest.py sets it for the tests).
+    """
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from qa.service import cluster
+
+    # In the system's temporary folder by default: Ray's socket paths must stay under 108 bytes.
+    temp = temp_dir or Path(tempfile.mkdtemp(prefix="qa-ray-"))
+    head = {**RAY_NODE, "include_dashboard": False, "temp_dir": str(temp)}
+    started = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        for _ in range(nodes - 1):
+            started.add_node(**RAY_NODE)
+        ray.init(address=started.address, namespace=cluster.NAMESPACE, log_to_driver=False)
+        started.wait_for_nodes()
+        yield started
+    finally:
+        ray.shutdown()
+        started.shutdown()
+        if temp_dir is None:
+            shutil.rmtree(temp, ignore_errors=True)
