@@ -9,6 +9,7 @@ import os
 
 from gunicorn import util
 
+from qa.common import raycluster
 from qa.service import cluster
 from qa.service.app import SECURITY_HEADERS
 from qa.service.errors import error_json
@@ -82,7 +83,7 @@ def post_fork(server, worker) -> None:
 
 def worker_exit(server, worker) -> None:
     """Leaves the Ray cluster cleanly: a driver that exits while connected aborts."""
-    cluster.disconnect()
+    raycluster.disconnect()
 
 
 def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,9 @@ import click
 from click.core import ParameterSource
 
 from qa import settings
+from qa.common.raycluster import ClusterUnavailable
 from qa.index import writer
-from qa.index.build import IndexNotSaved
+from qa.index.build import IndexNotSaved, Readers
 from qa.index.store import IndexBusy
 from qa.ingest.corpus import CorpusError
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     # wait for the answering code to be imported.
     from qa.answer.engine import Engine
     from qa.answer.model import Answer
+    from qa.index.remote import RayReaders
 
 corpus_option = click.option(
     "--corpus",
@@ -57,6 +60,7 @@ def open_engine(
     semantic: bool | None = None,
     optimize: bool = False,
     shards: int | None = None,
+    readers: Readers | None = None,
 ) -> Engine:
     """The engine (its shards served on the Ray cluster QA_CLUSTER names, if any), or one clear
     error line for the user."""
@@ -77,8 +81,9 @@ def open_engine(
             semantic=semantic,
             shards=shards,
             serve=shard_server(given.cluster, given.replicas),
+            readers=readers,
         )
-    except (CorpusError, IndexNotSaved, IndexBusy, Unavailable) as exc:
+    except (CorpusError, IndexNotSaved, IndexBusy, Unavailable, ClusterUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -116,6 +121,12 @@ def _say_waiting(message: str) -> None:
     default=None,
     help="Also compute the passages' vectors for the semantic stage (env QA_SEMANTIC=1).",
 )
+@click.option(
+    "--cluster",
+    help="Read the files on the nodes of the Ray cluster at ADDRESS (auto, HOST:PORT or "
+    "ray://HOST:PORT): qa and its cluster extra installed on each; the index is written here.",
+    metavar="ADDRESS",
+)
 def index_command(
     corpus: Path | None,
     index_dir: Path | None,
@@ -125,6 +136,7 @@ def index_command(
     watch: bool,
     wait: float | None,
     semantic: bool | None,
+    cluster: str | None,
 ) -> None:
     """Build or refresh the index of a corpus, then summarize it.
 
@@ -132,16 +144,19 @@ def index_command(
     (`+3 ~1 -2`).
     """
     started = time.perf_counter()
+    readers = click.get_current_context().with_resource(_cluster_readers(cluster))
     if semantic or (semantic is None and settings.semantic_enabled()):
         # The passages' vectors are the engine's: it is loaded to make them.
         with FilesBar() as bar:
             engine = open_engine(
-                corpus, index_dir, rebuild, bar.update, wait, True, optimize, shards
+                corpus, index_dir, rebuild, bar.update, wait, True, optimize, shards, readers
             )
         summary, stats = engine.summary, engine.stats()
     else:
         with FilesBar() as bar:
-            done = refresh_index(corpus, index_dir, rebuild, bar.update, wait, optimize, shards)
+            done = refresh_index(
+                corpus, index_dir, rebuild, bar.update, wait, optimize, shards, readers
+            )
         engine, summary, stats = None, done.summary, done.stats()
     click.echo(
         f"Indexed {stats['documents']} documents, {stats['passages']} passages, "
@@ -152,6 +167,8 @@ def index_command(
         click.echo(f"Files: {summary.line()}{merged}")
         for old, new in summary.renamed:
             click.echo(f"Renamed {old} -> {new}")
+    if readers is not None and readers.nodes:
+        click.echo(f"Read on {len(readers.nodes)} Ray nodes of {cluster}")
     corpus_dir = settings.corpus_folder(corpus)
     click.echo(f"Corpus: {corpus_dir}\nIndex:  {settings.index_folder(corpus_dir, index_dir)}")
     if engine is not None and engine.ranker.vectors is not None:
@@ -162,16 +179,34 @@ def index_command(
     for skipped in stats["skipped"]:
         click.echo(f"Skipped {skipped['file']}: {skipped['reason']}", err=True)
     if watch:
-        _watch(corpus, index_dir, wait)
+        _watch(corpus, index_dir, wait, readers)
 
 
-def _watch(corpus: Path | None, index_dir: Path | None, wait: float | None) -> None:
+@contextlib.contextmanager
+def _cluster_readers(address: str | None) -> Iterator[RayReaders | None]:
+    """What reads files on the Ray cluster at `address` (joined at the first file to read),
+    its actors let go at the end."""
+    if address is None:
+        yield None
+        return
+    from qa.index.remote import RayReaders
+
+    readers = RayReaders(address)
+    try:
+        yield readers
+    finally:
+        readers.close()
+
+
+def _watch(
+    corpus: Path | None, index_dir: Path | None, wait: float | None, readers: Readers | None
+) -> None:
     """Updates the index whenever the folder's files change, until interrupted."""
     click.echo(f"Watching {settings.corpus_folder(corpus)} (Ctrl-C stops)")
     try:
         while True:
             time.sleep(WATCH_SECONDS)
-            done = refresh_index(corpus, index_dir, wait=wait)
+            done = refresh_index(corpus, index_dir, wait=wait, readers=readers)
             if done.summary is not None:
                 stamp = time.strftime("%H:%M:%S")
                 click.echo(f"{stamp} Files: {done.summary.line()} -> {done.version.name}")
@@ -187,6 +222,7 @@ def refresh_index(
     wait: float | None = None,
     optimize: bool = False,
     shards: int | None = None,
+    readers: Readers | None = None,
 ) -> writer.Update:
     """The index brought in step with its folder without loading it to answer, or one clear
     error line for the user."""
@@ -201,8 +237,9 @@ def refresh_index(
             wait,
             _say_waiting,
             shards=shards,
+            readers=readers,
         )
-    except (CorpusError, IndexNotSaved, IndexBusy) as exc:
+    except (CorpusError, IndexNotSaved, IndexBusy, ClusterUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -17,6 +17,16 @@ os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
 @pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory):
+    """A real Ray cluster of a head and two worker nodes, all bound to 127.0.0.1; this process
+    is a driver of it (tests/test_cluster.py, tests/test_cluster_build.py)."""
+    from qa.tools.serving import local_ray
+
+    with local_ray(3, tmp_path_factory.mktemp("ray")) as nodes:
+        yield nodes
+
+
+@pytest.fixture(scope="session")
 def engine(tmp_path_factory) -> Engine:
     """The default corpus, indexed once into a temporary folder."""
     return Engine.open(DEFAULT_CORPUS, tmp_path_factory.mktemp("index"))

@@ -128,6 +128,8 @@ def test_bench_shards_serves_a_split_index_beside_one_with_the_same_answers(tmp_
     assert [row[1] for row in cells] == ["1 shard", "N shards, in-process", "N shards, Ray actors"]
     assert [row[-1] for row in cells] == ["", "0 of 5", "0 of 5"]
     assert all(float(row[2]) > 0 for row in cells)  # every p50 measured
+    # The Ray actors serve the index built again on the cluster's nodes, as the local build.
+    assert re.fullmatch(r"[\d.]+ \(same bytes\)", cells[2][0])
     split = tmp_path / "work" / "index-200-2-shards"
     manifest = json.loads(next(split.glob("v-*/manifest.json")).read_text("utf-8"))
     assert manifest["shards"] == 2

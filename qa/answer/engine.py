@@ -19,6 +19,7 @@ from qa.answer.rank import Reranker
 from qa.answer.shards import LocalShards, ShardedRanker, ShardSet
 from qa.answer.suggestions import Suggestions
 from qa.index import store, writer
+from qa.index.build import Readers
 from qa.ingest.passages import Passage
 from qa.text.aliases import AliasTable
 from qa.text.analyze import Analyzer
@@ -104,6 +105,7 @@ class Engine:
         semantic: bool | None = None,
         shards: int | None = None,
         serve: ShardServer = local_shards,
+        readers: Readers | None = None,
     ) -> Engine:
         """Loads the saved index when the corpus is unchanged, else updates and saves it: only
         new and changed files are read (all of them when `rebuild`), see qa.index.writer;
@@ -117,18 +119,19 @@ class Engine:
         IndexNotSaved when the index has to be built but cannot be saved, and store.IndexBusy
         when another writer holds the index past `wait`. `semantic` turns the semantic stage on
         or off (None: as QA_SEMANTIC says). `shards` splits the index into that many shards
-        (qa.index.shards; None: as it is), which `serve` serves.
+        (qa.index.shards; None: as it is), which `serve` serves; `readers` reads the files an
+        update reads (qa.index.build.read_and_count).
         """
         corpus_path = settings.corpus_folder(corpus_dir)
         index_path = settings.index_folder(corpus_path, index_dir)
         steps = (corpus_path, index_path, rebuild, optimize, progress, wait, waiting)
-        done = writer.refresh(*steps, shards=shards)
+        done = writer.refresh(*steps, shards=shards, readers=readers)
         try:
             saved = store.load_version(done.version)
         except store.IndexUnusable as exc:
             if done.summary is not None:
                 raise  # just written, and already unusable: updating again would not help
-            done = writer.refresh(*steps, why=str(exc), shards=shards)
+            done = writer.refresh(*steps, why=str(exc), shards=shards, readers=readers)
             saved = store.load_version(done.version)
         # Served from the saved, memory-mapped files, as every later start will be.
         engine = cls(saved, corpus_path, index_path, semantic, serve)

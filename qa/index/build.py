@@ -1,7 +1,8 @@
 """Building the index of a folder: read, split, analyze and count on every CPU, then save.
 
 Large folders are read on every CPU: files go to worker processes in chunks of about a megabyte,
-which parse, split, analyze and pack their passages into compact arrays for the parent to join.
+which parse, split, analyze and pack their passages into compact arrays for the parent to join
+(or Ray actors on a cluster's nodes do, qa.index.remote).
 The counts become a segment of the index (qa.index.writer).
 """
 
@@ -56,6 +57,7 @@ def read_and_count(
     only: Sequence[Path] | None = None,
     taken: Collection[str] = (),
     ids: Mapping[str, str] | None = None,
+    readers: Readers | None = None,
 ) -> tuple[Corpus, TermCounts]:
     """The corpus, and the terms of every passage's tokens as `tokens_of` gives them (none when
     it is None).
@@ -66,12 +68,15 @@ def read_and_count(
     file's content as read, by its name in the folder.
 
     `workers` processes share the work (default: one per CPU when the corpus is large enough to
-    gain from it); the result is the same for any number. The corpus's fingerprint is that of
-    the bytes read, so it says what the index holds even when a file changed meanwhile.
+    gain from it); the result is the same for any number. `readers`, when given, reads the
+    chunks instead (qa.index.remote: on a Ray cluster's nodes), to the same result. The corpus's
+    fingerprint is that of the bytes read, so it says what the index holds even when a file
+    changed meanwhile.
     """
     files, others = listing(folder) if only is None else (list(only), [])
     chunks = _chunks(files)
-    tasks = [(folder, paths, tokens_of) for paths in chunks]
+    tasks = [ChunkTask(folder, paths, tokens_of) for paths in chunks]
+    read = readers or (lambda tasks: _read_chunks(tasks, _worker_count(chunks, workers)))
     documents: list[Document] = []
     skipped: list[Skipped] = []
     tables: list[PassageTable] = []
@@ -81,9 +86,7 @@ def read_and_count(
     used_ids: set[str] = set(taken)
     ids = ids or {}
     done = 0
-    for paths, chunk in zip(
-        chunks, _read_chunks(tasks, _worker_count(chunks, workers)), strict=True
-    ):
+    for paths, chunk in zip(chunks, read(tasks), strict=True):
         done += len(paths)
         if progress:
             progress(done, len(files))
@@ -113,8 +116,8 @@ def read_and_count(
 
 
 @dataclass
-class _Chunk:
-    """What a worker gives back for some files, in file order.
+class Chunk:
+    """What a reader gives back for some files, in file order.
 
     Each file is a document (without its passages) or the reason it was skipped, and the digest
     of the content read (see fingerprint); the documents' passages, term counts and written words
@@ -128,7 +131,21 @@ class _Chunk:
     words: Tally
 
 
-Task = tuple[Path, list[Path], TokensOf | None]
+@dataclass(frozen=True)
+class ChunkTask:
+    """Files of a folder to read as one chunk, and how their passages' tokens are found."""
+
+    folder: Path
+    paths: list[Path]
+    tokens_of: TokensOf | None
+
+    def contents(self) -> list[bytes | OSError]:
+        """The files' bytes (or what kept each from being read), read here."""
+        return [read_bytes(path) for path in self.paths]
+
+
+# Reads chunks, giving them back in the order of their tasks, each as read_chunk reads it.
+Readers = Callable[[list[ChunkTask]], Iterator[Chunk]]
 
 
 def _chunks(files: list[Path]) -> list[list[Path]]:
@@ -162,7 +179,7 @@ def _worker_count(chunks: list[list[Path]], requested: int | None) -> int:
 
 
 @dataclass
-class _Reader:
+class Reader:
     """What a process reads its chunks with, from chunk to chunk: the counter of its terms,
     which remembers each token's term, and the coder that numbers its words (qa.common.codes)."""
 
@@ -170,12 +187,12 @@ class _Reader:
     words: Coder = field(default_factory=Coder)
 
 
-def _read_chunks(tasks: list[Task], workers: int) -> Iterator[_Chunk]:
+def _read_chunks(tasks: list[ChunkTask], workers: int) -> Iterator[Chunk]:
     """The chunks read, in order: here, or by forked worker processes."""
     if workers <= 1:
-        reader = _Reader()
+        reader = Reader()
         for task in tasks:
-            yield _read_chunk(task, reader)
+            yield read_chunk(task, task.contents(), reader)
         return
     with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
         # One task at a time, so that each worker reads its chunks in order (see qa.common.codes).
@@ -183,33 +200,35 @@ def _read_chunks(tasks: list[Task], workers: int) -> Iterator[_Chunk]:
 
 
 @cache
-def _worker_reader(pid: int) -> _Reader:
+def _worker_reader(pid: int) -> Reader:
     """The reader of worker process `pid`; keyed by the pid, it is never a forked parent's."""
-    return _Reader()
+    return Reader()
 
 
-def _read_chunk_in_worker(task: Task) -> _Chunk:
-    return _read_chunk(task, _worker_reader(os.getpid()))
+def _read_chunk_in_worker(task: ChunkTask) -> Chunk:
+    return read_chunk(task, task.contents(), _worker_reader(os.getpid()))
 
 
-def _read_chunk(task: Task, reader: _Reader) -> _Chunk:
-    folder, paths, tokens_of = task
+def read_chunk(task: ChunkTask, contents: list[bytes | OSError], reader: Reader) -> Chunk:
+    """The chunk of the task's files, given their contents: parsed, split, analyzed and counted.
+
+    A reader's chunks must be joined in the order it read them (qa.common.codes).
+    """
     entries: list[Document | Skipped] = []
     digests: list[bytes] = []
     documents: list[Document] = []
-    for path in paths:
-        content = read_bytes(path)
+    for path, content in zip(task.paths, contents, strict=True):
         digests.append(content_digest(content))
-        entry = read_document(folder, path, content)
+        entry = read_document(task.folder, path, content)
         if isinstance(entry, Document):
             documents.append(entry)
             entry = Document(entry.id, entry.title, entry.path, entry.sections)
         entries.append(entry)
     passages = [(p, d.title) for d in documents for p in d.passages]
-    tokens = (tokens_of(p, title) for p, title in passages) if tokens_of else ()
+    tokens = (task.tokens_of(p, title) for p, title in passages) if task.tokens_of else ()
     # A line per passage, so that no word spans two.
     words = words_in("\n".join(p.text for p, _ in passages))
-    return _Chunk(
+    return Chunk(
         entries,
         digests,
         PassageTable.from_documents(documents),

@@ -21,7 +21,13 @@ from pathlib import Path
 from qa.common.forks import Forked
 from qa.index import segments, store
 from qa.index.bm25 import BM25Index, Postings
-from qa.index.build import PARALLEL_BYTES, IndexNotSaved, indexed_tokens, read_and_count
+from qa.index.build import (
+    PARALLEL_BYTES,
+    IndexNotSaved,
+    Readers,
+    indexed_tokens,
+    read_and_count,
+)
 from qa.index.disk import IndexUnusable
 from qa.index.segments import Segment
 from qa.index.shards import shard_of
@@ -108,6 +114,7 @@ def update(
     rebuild: bool = False,
     optimize: bool = False,
     shards: int | None = None,
+    readers: Readers | None = None,
 ) -> Update:
     """Brings the index of a folder in step with its files, and returns the version that is.
 
@@ -115,7 +122,8 @@ def update(
     again. `rebuild` reads every file into a new index; `optimize` merges each shard's segments
     into one. `shards` splits the index into that many shards (qa.index.shards: every file is
     read again when it was split otherwise); by default it stays as it was, one for a new index.
-    `why` says in IndexNotSaved's message why the index was written.
+    `why` says in IndexNotSaved's message why the index was written; `readers` reads the files
+    (qa.index.build.read_and_count: by default here and in forked processes).
 
     Raises CorpusError when the folder would hold no usable document, IndexNotSaved when the
     index cannot be saved.
@@ -148,7 +156,9 @@ def update(
             done = 0
             for shard, paths in _by_shard(corpus_dir, to_read, count).items():
                 told = _told_from(progress, done, len(to_read))
-                corpus, new = _read(corpus_dir, index_dir, list(paths), taken, kept_ids, told)
+                corpus, new = _read(
+                    corpus_dir, index_dir, list(paths), taken, kept_ids, told, readers
+                )
                 done += len(paths)
                 taken |= {d.id for d in corpus.documents}
                 records |= _records(corpus_dir, corpus, paths)
@@ -187,13 +197,15 @@ def refresh(
     waiting: Callable[[str], None] | None = None,
     why: str | None = None,
     shards: int | None = None,
+    readers: Readers | None = None,
 ) -> Update:
     """The current version when it holds the folder's files as they are and passes its checks,
     else an update (see `update`) under the writer's lock: first waiting for any other process
     writing the index (at most `wait` seconds when given; `waiting` is told who that is).
 
     `why`, when given, says why the current version cannot be used; `shards`, when given, is
-    how many shards the index must have (see `update`). Raises what `update`
+    how many shards the index must have and `readers` what reads its files (see `update`).
+    Raises what `update`
     raises, store.IndexBusy when another writer holds the index past `wait`, and IndexNotSaved
     when the index folder cannot be locked.
     """
@@ -223,7 +235,7 @@ def refresh(
         log.info("updating the index at %s: %s", index_dir, why)
         # The writer waited for may have just brought the index in step: then this reads
         # nothing and saves nothing.
-        return update(corpus_dir, index_dir, why, progress, rebuild, optimize, shards)
+        return update(corpus_dir, index_dir, why, progress, rebuild, optimize, shards, readers)
 
 
 def is_current(corpus_dir: Path, plan: Plan) -> bool:
@@ -307,10 +319,17 @@ def _read(
     taken: set[str],
     ids: dict[str, str],
     progress: Callable[[int, int], None] | None,
+    readers: Readers | None,
 ) -> tuple[Corpus, Segment | None]:
     """The files read, and the new segment of their documents (None when none is usable)."""
     corpus, counts = read_and_count(
-        corpus_dir, indexed_tokens, progress=progress, only=paths, taken=taken, ids=ids
+        corpus_dir,
+        indexed_tokens,
+        progress=progress,
+        only=paths,
+        taken=taken,
+        ids=ids,
+        readers=readers,
     )
     if not corpus.documents:
         return corpus, None

@@ -9,7 +9,9 @@ same ones and a worker that dies takes none with it.
 Ray restarts an actor that dies; a call that fails is asked once more (of the next replica);
 a shard that still cannot answer raises ShardUnavailable, and the question gets no answer.
 When a process moves to a new version, it kills the actors of versions no longer current; one
-still answering from an old version makes them again.
+still answering from an old version makes them again. When the cluster's nodes change (one
+leaves, one joins or returns), every serving process spreads the actors over the live nodes
+again, one move at a time: a node that returns is used again without restarting qa.
 
 Nothing here imports Ray until a process asks a shard: gunicorn's master, which forks the
 workers, must never connect (a Ray driver's threads do not survive a fork; a forked child that
@@ -21,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import os
-import signal
 import threading
 import time
 from functools import cache
@@ -37,13 +39,15 @@ from qa.answer.shards import (
     shard_name,
     split,
 )
+from qa.common.raycluster import NAMESPACE, ClusterUnavailable, connect
 from qa.index import segments, store
 from qa.index.disk import shared_lock
 
 if TYPE_CHECKING:
     from qa.answer.engine import ShardServer
 
-NAMESPACE = "qa"
+log = logging.getLogger(__name__)
+
 # An answer's round takes milliseconds on a shard: one this late is stuck. A question's two
 # rounds, each asked twice at worst, stay within gunicorn's QA_TIMEOUT (10 s by default).
 CALL_SECONDS = 2.0
@@ -52,6 +56,8 @@ CALL_SECONDS = 2.0
 RETRY_SECONDS = 2.5
 # A process's first call waits this long for new actors to load their shards.
 START_SECONDS = 60.0
+# How often a serving process looks at the cluster's nodes, to spread its shards over them.
+LOOK_SECONDS = 5.0
 
 _forking = False
 
@@ -104,29 +110,6 @@ def _remote() -> Any:
     return ray.remote(ShardActor)
 
 
-def connect(address: str) -> None:
-    """Connects this process to the Ray cluster at `address`, unless it is connected already."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    # ray.init makes SIGTERM exit the process at once: a gunicorn worker's own handler, which
-    # finishes the requests in hand first, is put back.
-    main = threading.current_thread() is threading.main_thread()
-    kept = signal.getsignal(signal.SIGTERM) if main else None
-    ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
-    if kept is not None:
-        signal.signal(signal.SIGTERM, kept)
-
-
-def disconnect() -> None:
-    """Leaves the Ray cluster, if this process joined it (a gunicorn worker that stops)."""
-    import sys
-
-    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
-        sys.modules["ray"].shutdown()
-
-
 def index_tag(index_dir: Path) -> str:
     """The index folder's part of its actors' names: the actors of two indexes never mix."""
     return hashlib.blake2b(str(index_dir.resolve()).encode(), digest_size=4).hexdigest()
@@ -149,6 +132,7 @@ class RayShards:
         self._actors: dict[tuple[int, int], Any] = {}
         self._nodes: list[str] = []  # the cluster's live nodes when this process connected
         self._local: ShardSet | None = None
+        self._closed = threading.Event()  # set when another version serves
 
     def names(self) -> list[str]:
         return [shard_name(number) for number in self._numbers]
@@ -161,10 +145,18 @@ class RayShards:
             return self._in_process().places()
         self._connected()
         nodes = [
-            [self._call(number, replica, "node", ()) for replica in range(self.replicas)]
+            [self._node(number, replica) for replica in range(self.replicas)]
             for number in self._numbers
         ]
         return list(zip(self.names(), nodes, strict=True))
+
+    def _node(self, number: int, replica: int) -> str:
+        """Where the replica runs; asked again of the actor of its name when this process's
+        handle is to one gone (moved or killed meanwhile)."""
+        try:
+            return self._call(number, replica, "node", ())
+        except ShardUnavailable:
+            return self._call(number, replica, "node", (), fresh=True)
 
     def paragraphs(self) -> list[int]:
         return self._ask("paragraphs")
@@ -176,6 +168,7 @@ class RayShards:
         return self._ask("hits", *asked)
 
     def close(self) -> None:
+        self._closed.set()
         if self._pid == os.getpid():
             self._sweep(keep_own=False)
 
@@ -219,8 +212,11 @@ class RayShards:
         except RayError as exc:
             raise ShardUnavailable(shard_name(number), type(exc).__name__) from exc
 
-    def _actor(self, number: int, replica: int, fresh: bool = False) -> Any:
-        """The replica's actor handle; `fresh`: looked up again (made again if gone)."""
+    def _actor(
+        self, number: int, replica: int, fresh: bool = False, node: str | None = None
+    ) -> Any:
+        """The replica's actor handle; `fresh`: looked up again (made again if gone, on
+        `node` when given)."""
         at = (number, replica)
         if fresh or at not in self._actors:
             self._actors[at] = (
@@ -233,7 +229,7 @@ class RayShards:
                     max_restarts=-1,
                     # A call that fails is asked again by _ask, once: not by Ray as well.
                     max_task_retries=0,
-                    scheduling_strategy=self._placement(number, replica),
+                    scheduling_strategy=self._placement(number, replica, node),
                     # A shard waits for questions most of its life; a CPU reserved for each
                     # would cap the actors of a node at its CPUs.
                     num_cpus=0,
@@ -242,16 +238,19 @@ class RayShards:
             )
         return self._actors[at]
 
-    def _placement(self, number: int, replica: int) -> Any:
-        """Each actor on the next node in turn, so that a shard's replicas are on different
-        nodes where there are enough; another node if that one is gone (soft). Ray's "SPREAD"
-        is only best effort for actors that reserve no CPU: it once put all three on one node."""
+    def _placement(self, number: int, replica: int, node: str | None = None) -> Any:
+        """On `node`, else each actor on the next node in turn, so that a shard's replicas are
+        on different nodes where there are enough; another node if that one is gone (soft).
+        Ray's "SPREAD" is only best effort for actors that reserve no CPU: it once put all
+        three on one node."""
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        if not self._nodes:
+        if node is None and not self._nodes:
             return "SPREAD"
-        place = (self._numbers.index(number) * self.replicas + replica) % len(self._nodes)
-        return NodeAffinitySchedulingStrategy(self._nodes[place], soft=True)
+        if node is None:
+            place = (self._numbers.index(number) * self.replicas + replica) % len(self._nodes)
+            node = self._nodes[place]
+        return NodeAffinitySchedulingStrategy(node, soft=True)
 
     def _connected(self) -> None:
         """Connects once per process (a forked one starts again), makes or finds the actors,
@@ -264,9 +263,12 @@ class RayShards:
             import ray
             from ray.exceptions import RayError
 
-            connect(self.address)
+            try:
+                connect(self.address)
+            except ClusterUnavailable as exc:
+                raise ShardUnavailable(self.names()[0], str(exc)) from exc
             self._actors = {}
-            self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
+            self._nodes = _alive()
             at = [(n, r) for n in self._numbers for r in range(self.replicas)]
             ready = [self._actor(*replica).node.remote() for replica in at]
             deadline = time.monotonic() + START_SECONDS
@@ -278,6 +280,80 @@ class RayShards:
                     raise ShardUnavailable(shard_name(number), why) from exc
             self._sweep(keep_own=True)
             self._pid = os.getpid()
+            threading.Thread(target=self._follow_nodes, name="qa-nodes", daemon=True).start()
+
+    def _follow_nodes(self) -> None:
+        """Every LOOK_SECONDS while this process serves the version: at first, and when the
+        cluster's nodes changed (one left, or joined), the actors are spread over those alive
+        (Ray may place a new actor elsewhere than asked, on a node that joined just before)."""
+        import ray
+
+        pid, seen, spread = os.getpid(), self._nodes, False
+        while not self._closed.wait(LOOK_SECONDS):
+            if self._pid != pid or not ray.is_initialized():
+                return  # another version serves, or the process left the cluster
+            try:
+                alive = _alive()
+                if alive != seen or not spread:
+                    seen, self._nodes = alive, alive
+                    spread = self._spread(alive)
+            except Exception:  # the cluster is out of reach for now: looked at again later
+                log.warning("cannot spread the shards over the Ray nodes", exc_info=True)
+                spread = False
+
+    def _spread(self, nodes: list[str]) -> bool:
+        """Moves actors, one at a time, from a node holding most of them to one holding fewest,
+        until no node holds two more than another; False when an actor could not say where it
+        is (restarting: looked at again later).
+
+        Every serving process does the same from what it sees, so they move the same actors.
+        """
+        while True:
+            where = self._where()
+            if where is None:
+                return False
+            held: dict[str, list[tuple[int, int]]] = {node: [] for node in nodes}
+            for at, node in sorted(where.items()):
+                held.setdefault(node, []).append(at)
+            fullest = max(held, key=lambda node: (len(held[node]), node))
+            emptiest = min((node for node in nodes), key=lambda node: (len(held[node]), node))
+            if len(held[fullest]) - len(held[emptiest]) <= 1:
+                return True
+            there = {number for number, _ in held[emptiest]}
+            movable = [at for at in held[fullest] if at[0] not in there]
+            if not movable:
+                return True
+            self._move(movable[-1], emptiest)
+
+    def _where(self) -> dict[tuple[int, int], str] | None:
+        """The node of every actor, or None when one cannot answer."""
+        import ray
+        from ray.exceptions import RayError
+
+        at = [(n, r) for n in self._numbers for r in range(self.replicas)]
+        # Looked up again: another process may have moved one.
+        refs = [self._actor(*replica, fresh=True).node.remote() for replica in at]
+        try:
+            return dict(zip(at, ray.get(refs, timeout=RETRY_SECONDS), strict=True))
+        except RayError:
+            return None
+
+    def _move(self, at: tuple[int, int], node: str) -> None:
+        """Makes the replica's actor anew on `node`; the questions it is answering meanwhile
+        are asked again (see `_ask`), of the new one once it has loaded its shard."""
+        import ray
+
+        log.info("moving %s to node %s", self.actor_name(*at), node)
+        ray.kill(self._actor(*at), no_restart=True)
+        name, deadline = self.actor_name(*at), time.monotonic() + RETRY_SECONDS
+        while time.monotonic() < deadline:  # until its name is free for the new one
+            try:
+                ray.get_actor(name, namespace=NAMESPACE)
+            except ValueError:
+                break
+            time.sleep(0.05)
+        moved = self._actor(*at, fresh=True, node=node)
+        ray.get(moved.node.remote(), timeout=START_SECONDS)
 
     def _sweep(self, keep_own: bool) -> None:
         """Kills the actors of this index's versions other than the current one (and this
@@ -300,6 +376,13 @@ class RayShards:
 
             self._local = local_shards(self.saved)
         return self._local
+
+
+def _alive() -> list[str]:
+    """The cluster's live nodes."""
+    import ray
+
+    return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
 
 
 def ray_shards(address: str, replicas: int = 1) -> ShardServer:

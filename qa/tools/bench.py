@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import cProfile
+import hashlib
 import json
 import multiprocessing
 import os
@@ -272,13 +273,23 @@ def _sharded(
     split = Engine.open(corpus_dir, split_dir, rebuild=True, shards=shards)
     build_s = time.perf_counter() - started
     engines = {"one": Engine.open(corpus_dir, one_dir), "split": split}
+    built = {"shards": shards, "build_s": build_s}
     with contextlib.ExitStack() as held:
         if ray:
+            from qa.index.remote import RayReaders
             from qa.service.cluster import ray_shards
             from qa.tools.serving import local_ray
 
             address = held.enter_context(local_ray(shards)).address
-            engines["ray"] = Engine.open(corpus_dir, split_dir, serve=ray_shards(address))
+            # Built again, on the cluster's nodes (qa index --cluster), and served from there.
+            ray_dir = split_dir.with_name(split_dir.name + "-ray")
+            readers = RayReaders(address)
+            started = time.perf_counter()
+            Engine.open(corpus_dir, ray_dir, rebuild=True, shards=shards, readers=readers)
+            built["ray_build_s"] = time.perf_counter() - started
+            readers.close()
+            built["ray_same_bytes"] = index_digest(ray_dir) == index_digest(split_dir)
+            engines["ray"] = Engine.open(corpus_dir, ray_dir, serve=ray_shards(address))
         times: dict[str, list[float]] = {name: [] for name in engines}
         differ = dict.fromkeys(engines, 0)
         for timed in (False, True):  # the first pass pages the indexes in
@@ -291,7 +302,19 @@ def _sharded(
                         times[name].append((time.perf_counter() - began) * 1000)
                 for name in engines:
                     differ[name] += timed and answers[name] != answers["one"]
-    return {"shards": shards, "build_s": build_s, "ms": times, "differ": differ}
+    return {**built, "ms": times, "differ": differ}
+
+
+def index_digest(index_dir: Path) -> str:
+    """A digest of the current version's segments' files, in order, but not of their names
+    (made from the time): two builds of one corpus that wrote the same bytes have the same."""
+    from qa.index import segments, store
+
+    digest = hashlib.blake2b()
+    for name in store.read_plan(store.current(index_dir)).segments:
+        for path in sorted((segments.folder_of(index_dir) / name).iterdir()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _stage_functions() -> dict[str, Callable]:
@@ -709,7 +732,9 @@ def _shard_table(rows: list[dict]) -> list[str]:
         "The same corpus indexed with `qa index --shards N` (one build from scratch) and served "
         "in one process: `Engine.ask` on the one-shard index, on the N-shard index in-process "
         "and (with --ray) on the N shards served by Ray actors on a local cluster of N nodes, "
-        "one CPU each, on 127.0.0.1; each question asked of all in turn, second pass. Asks/s: "
+        "one CPU each, on 127.0.0.1, from the index built again on that cluster's nodes "
+        "(`qa index --cluster`: its build s, and whether it wrote the local build's bytes); "
+        "each question asked of all in turn, second pass. Asks/s: "
         "one thread, 1000 / the mean ms. Fan-out: what serving the shards adds to the "
         "one-shard p50 (their two rounds: term counts, then each shard's candidates, merged). "
         "Differing: answers that are not the one-shard index's JSON (but for their `took_ms`).",
@@ -724,8 +749,12 @@ def _shard_table(rows: list[dict]) -> list[str]:
         for name, ms in s["ms"].items():
             fan_out = "" if name == "one" else f"{_ms(ms, 50) - _ms(one, 50):.2f}"
             differ = "" if name == "one" else f"{s['differ'][name]} of {len(ms)}"
+            built = f"{s['build_s']:.1f}"
+            if name == "ray":
+                same = "same bytes" if s["ray_same_bytes"] else "DIFFERENT bytes"
+                built = f"{s['ray_build_s']:.1f} ({same})"
             lines.append(
-                f"| {r['sentences']:,} | {s['shards']} | {s['build_s']:.1f} | {labels[name]} "
+                f"| {r['sentences']:,} | {s['shards']} | {built} | {labels[name]} "
                 f"| {_ms(ms, 50):.2f} | {_ms(ms, 95):.2f} | {1000 / np.mean(ms):,.0f} "
                 f"| {fan_out} | {differ} |"
             )

@@ -180,7 +180,7 @@ def local_ray(nodes: int, temp_dir: Path | None = None) -> Iterator[Any]:
     import ray
     from ray.cluster_utils import Cluster
 
-    from qa.service import cluster
+    from qa.common.raycluster import NAMESPACE
 
     # In the system's temporary folder by default: Ray's socket paths must stay under 108 bytes.
     temp = temp_dir or Path(tempfile.mkdtemp(prefix="qa-ray-"))
@@ -189,7 +189,7 @@ def local_ray(nodes: int, temp_dir: Path | None = None) -> Iterator[Any]:
     try:
         for _ in range(nodes - 1):
             started.add_node(**RAY_NODE)
-        ray.init(address=started.address, namespace=cluster.NAMESPACE, log_to_driver=False)
+        ray.init(address=started.address, namespace=NAMESPACE, log_to_driver=False)
         started.wait_for_nodes()
         yield started
     finally:
