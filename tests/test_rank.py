@@ -289,6 +289,19 @@ def test_fitting_finds_the_feature_that_marks_the_right_candidate():
     assert weights[0] > 1 and abs(weights[1]) < weights[0] / 4
 
 
+def test_fitting_asks_for_one_right_candidate_first_not_all_of_them_alike():
+    # Two candidates hold the answer, one marked by the feature, the other like the wrong ones:
+    # ranking the marked one first is a hit, so its weight is not held back to leave the other
+    # half of the probability (a likelihood of every right candidate would give it log 5).
+    features = np.zeros((6, 1))
+    features[0] = 1.0
+    right = np.array([True, True, False, False, False, False])
+    weights = fit.fit([(features, right)] * 20)
+    assert weights[0] > 2 * np.log(5)
+    probability = np.exp(features[:, 0] * weights[0])
+    assert probability[0] / probability.sum() > 0.9
+
+
 def test_the_shipped_abstention_model_reads_the_evidence():
     weights, bias = rank.abstention_model()
     assert len(weights) == len(rank.EVIDENCE) and np.isfinite(bias)
