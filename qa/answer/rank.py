@@ -97,9 +97,41 @@ class Terms:
     asked: np.ndarray
     idf: np.ndarray
     missing: float  # the weight of asked terms found nowhere
+    # The terms after the first `leads` are irregular forms of a question's word (`drove` for
+    # `drive`, Query.variants): each one's lead term, which the features count it as.
+    lead: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.query)
+
+    @property
+    def leads(self) -> int:
+        return len(self.names) - len(self.lead)
+
+    def joined(self, held: np.ndarray) -> np.ndarray:
+        """rows x terms as rows x lead terms: each variant's column joined to its lead's by
+        the larger value, so a sentence that says `drove` holds the question's `drive`."""
+        if not self.lead:
+            return held
+        out = held[:, : self.leads].copy()
+        for column, lead in enumerate(self.lead, self.leads):
+            np.maximum(out[:, lead], held[:, column], out=out[:, lead])
+        return out
+
+    def of_leads(self) -> Terms:
+        """The lead terms alone (all of them when no variant was found)."""
+        if not self.lead:
+            return self
+        n = self.leads
+        return Terms(
+            self.names[:n],
+            self.postings[:n],
+            self.found[:n],
+            self.query[:n],
+            self.asked[:n],
+            self.idf[:n],
+            self.missing,
+        )
 
 
 @dataclass(frozen=True)
@@ -321,33 +353,54 @@ class Ranker(Reranker):
         return np.concatenate([[0], np.cumsum(self.index.doc_len, dtype=np.int64)])
 
     def terms(self, query: Query) -> Terms:
-        """The query's terms that the index holds, with their postings."""
-        index = self.index
+        """The query's terms that the index holds, with their postings; the irregular forms of
+        its words (Query.variants) after the others, each counted as its lead (Terms.lead)."""
         asked = set(query.terms or query.from_history)
-        names, postings, found_terms, found_weights, own, idf = [], [], [], [], [], []
-        missing = 0.0
+        variants = query.variants
+        # Each column's term, postings, query weight and asked weight.
+        leads: list[tuple[str, Term, float, float]] = []
+        missing: dict[str, float] = {}
         for term, weight in query.weights.items():
-            found = index.term(term)
-            if found is None and index.corpus_df is not None and index.corpus_df(term):
-                found = index.absent(term)  # held by other shards
-            if found is None:
-                missing += weight if term in asked else 0.0
+            if term in variants:
                 continue
-            names.append(term)
-            postings.append(found.rows)
-            found_terms.append(found)
-            found_weights.append(weight)
-            own.append(weight if term in asked else 0.0)
-            idf.append(found.idf)
+            found = self._found(term)
+            own = weight if term in asked else 0.0
+            if found is None:
+                missing[term] = own
+            else:
+                leads.append((term, found, weight, own))
+        place = {column[0]: j for j, column in enumerate(leads)}
+        rest, lead = [], []
+        for variant, term in variants.items():
+            found = self._found(variant)
+            if found is None:
+                continue
+            if term in place:
+                rest.append((variant, found, 0.0, 0.0))
+                lead.append(place[term])
+            elif term in missing:
+                # The question's own form is found nowhere: the variant stands in for it.
+                place[term] = len(leads)
+                leads.append((variant, found, query.weights[term], missing.pop(term)))
+        columns = leads + rest
         return Terms(
-            names,
-            postings,
-            found_terms,
-            np.array(found_weights),
-            np.array(own),
-            np.array(idf),
-            missing,
+            [name for name, _, _, _ in columns],
+            [found.rows for _, found, _, _ in columns],
+            [found for _, found, _, _ in columns],
+            np.array([weight for _, _, weight, _ in columns]),
+            np.array([own for _, _, _, own in columns]),
+            np.array([found.idf for _, found, _, _ in columns]),
+            sum(missing.values()),
+            tuple(lead),
         )
+
+    def _found(self, term: str) -> Term | None:
+        """The term's postings here, empty ones when only other shards hold it, else None."""
+        index = self.index
+        found = index.term(term)
+        if found is None and index.corpus_df is not None and index.corpus_df(term):
+            found = index.absent(term)  # held by other shards
+        return found
 
     def rank(
         self, query: Query, question: str | Question, mask: np.ndarray | None = None
@@ -400,10 +453,11 @@ class Ranker(Reranker):
         document = np.searchsorted(self.table.doc_starts, rows, "right") - 1
         doc_start, doc_end = self.table.doc_starts[document], self.table.doc_starts[document + 1]
         # What the question asks decides about the sentence; the conversation's earlier terms
-        # only about where it is (its paragraph, its document).
-        q, asked = terms.query, terms.asked
+        # only about where it is (its paragraph, its document). A variant counts as its lead.
+        leads = terms.of_leads()
+        q, asked, idf = leads.query, leads.asked, leads.idf
         unknown = terms.missing * self.index.max_idf()
-        mass, context = asked * terms.idf, q * terms.idf
+        mass, context = asked * idf, q * idf
         total, context_total = mass.sum() + unknown, context.sum() + unknown
 
         # How many of each term's postings come before the rows before, at, after and two after
@@ -413,6 +467,8 @@ class Ranker(Reranker):
         bounds = [rows - 1, rows, rows + 1, rows + 2, start, end, doc_start, doc_end]
         reach = self._reach(terms, np.concatenate(bounds))
         near = self._weights_at(terms, reach[: 3 * n], reach[n : 4 * n] > reach[: 3 * n])
+        held = near[n : 2 * n] > 0  # each term, variants apart: what the answer reports
+        near = terms.joined(near)
         weights = near[n : 2 * n]
         present = weights > 0
         before = np.where((rows > start)[:, None], near[:n], 0)
@@ -420,13 +476,13 @@ class Ranker(Reranker):
         window = present | (before > 0) | (after > 0)
         # A term's weights are all positive or none is (they share its idf's sign), and a
         # paragraph counts the sentences where the term weighs.
-        in_paragraph = (reach[5 * n : 6 * n] - reach[4 * n : 5 * n]) * (terms.idf > 0)
-        in_document = reach[7 * n :] - reach[6 * n : 7 * n]
+        in_paragraph = terms.joined((reach[5 * n : 6 * n] - reach[4 * n : 5 * n]) * (terms.idf > 0))
+        in_document = terms.joined(reach[7 * n :] - reach[6 * n : 7 * n])
 
         local_idf = _idf(doc_end - doc_start, in_document)
         absent_idf = np.log(doc_end - doc_start + 0.5) - math.log(0.5)
         local_total = local_idf @ asked + terms.missing * absent_idf
-        rescale = np.divide(local_idf, terms.idf, out=np.zeros_like(local_idf), where=terms.idf > 0)
+        rescale = np.divide(local_idf, idf, out=np.zeros_like(local_idf), where=idf > 0)
         length = self.index.doc_len[rows].astype(float)
 
         columns = {
@@ -437,13 +493,13 @@ class Ranker(Reranker):
             "previous_bm25": before @ q,
             # What the next sentence adds of the question: it often goes on about the subject.
             "next_coverage": _share(((after > 0) & ~present) @ mass, total),
-            "paragraph_bm25": self._paragraph_bm25(terms, start, end, in_paragraph),
+            "paragraph_bm25": self._paragraph_bm25(leads, start, end, in_paragraph),
             "document_coverage": _share((in_document > 0) @ context, context_total),
-            "title_coverage": _share(self._in_title(terms, document) @ context, context_total),
+            "title_coverage": _share(self._in_title(leads, document) @ context, context_total),
             "length": np.log1p(length),
             **self._answer_kind(question, rows),
         }
-        return np.array([columns[name] for name in FEATURES]).T.reshape(n, -1), present
+        return np.array([columns[name] for name in FEATURES]).T.reshape(n, -1), held
 
     def _reach(self, terms: Terms, rows: np.ndarray) -> np.ndarray:
         """rows x terms: how many of each term's postings are below each row."""
