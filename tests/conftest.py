@@ -16,10 +16,11 @@ from tests.helpers import DEFAULT_CORPUS, MANY_DOCUMENTS
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """A real Ray cluster of a head and two worker nodes, all bound to 127.0.0.1; this process
-    is a driver of it (tests/test_cluster.py, tests/test_cluster_build.py)."""
+    is a driver of it (tests/test_cluster.py, tests/test_cluster_build.py). One per module, shut
+    down after it, so that no later test runs beside a live cluster."""
     from qa.tools.serving import local_ray
 
     with local_ray(3, tmp_path_factory.mktemp("ray")) as nodes:
