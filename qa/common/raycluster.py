@@ -58,6 +58,13 @@ def _reachable(address: str) -> None:
         raise ClusterUnavailable(f"cannot join the Ray cluster at {address}: {why}") from exc
 
 
+def alive_nodes() -> list[str]:
+    """The ids of the connected cluster's live nodes, sorted."""
+    import ray
+
+    return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+
+
 def disconnect() -> None:
     """Leaves the Ray cluster, if this process joined it (a gunicorn worker that stops)."""
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():

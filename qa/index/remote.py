@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from qa.common.raycluster import ClusterUnavailable, connect
+from qa.common.raycluster import ClusterUnavailable, alive_nodes, connect
 from qa.index.build import Chunk, ChunkTask, Reader, read_chunk
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class RayReaders:
         from ray.exceptions import GetTimeoutError, RayError
 
         connect(self.address)
-        alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+        alive = set(alive_nodes())
         if self._actors and alive <= self._seen:
             return
         self.close()

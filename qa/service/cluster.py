@@ -39,7 +39,7 @@ from qa.answer.shards import (
     shard_name,
     split,
 )
-from qa.common.raycluster import NAMESPACE, ClusterUnavailable, connect
+from qa.common.raycluster import NAMESPACE, ClusterUnavailable, alive_nodes, connect
 from qa.index import segments, store
 from qa.index.disk import shared_lock
 
@@ -268,8 +268,8 @@ class RayShards:
             except ClusterUnavailable as exc:
                 raise ShardUnavailable(self.names()[0], str(exc)) from exc
             self._actors = {}
-            self._nodes = _alive()
-            at = [(n, r) for n in self._numbers for r in range(self.replicas)]
+            self._nodes = alive_nodes()
+            at = self._replicas()
             ready = [self._actor(*replica).node.remote() for replica in at]
             deadline = time.monotonic() + START_SECONDS
             for (number, _), ref in zip(at, ready, strict=True):
@@ -293,7 +293,7 @@ class RayShards:
             if self._pid != pid or not ray.is_initialized():
                 return  # another version serves, or the process left the cluster
             try:
-                alive = _alive()
+                alive = alive_nodes()
                 if alive != seen or not spread:
                     seen, self._nodes = alive, alive
                     spread = self._spread(alive)
@@ -316,7 +316,7 @@ class RayShards:
             for at, node in sorted(where.items()):
                 held.setdefault(node, []).append(at)
             fullest = max(held, key=lambda node: (len(held[node]), node))
-            emptiest = min((node for node in nodes), key=lambda node: (len(held[node]), node))
+            emptiest = min(nodes, key=lambda node: (len(held[node]), node))
             if len(held[fullest]) - len(held[emptiest]) <= 1:
                 return True
             there = {number for number, _ in held[emptiest]}
@@ -330,7 +330,7 @@ class RayShards:
         import ray
         from ray.exceptions import RayError
 
-        at = [(n, r) for n in self._numbers for r in range(self.replicas)]
+        at = self._replicas()
         # Looked up again: another process may have moved one.
         refs = [self._actor(*replica, fresh=True).node.remote() for replica in at]
         try:
@@ -338,14 +338,19 @@ class RayShards:
         except RayError:
             return None
 
+    def _replicas(self) -> list[tuple[int, int]]:
+        """(shard, replica) of every actor, shard by shard."""
+        return [(number, r) for number in self._numbers for r in range(self.replicas)]
+
     def _move(self, at: tuple[int, int], node: str) -> None:
         """Makes the replica's actor anew on `node`; the questions it is answering meanwhile
         are asked again (see `_ask`), of the new one once it has loaded its shard."""
         import ray
 
-        log.info("moving %s to node %s", self.actor_name(*at), node)
+        name = self.actor_name(*at)
+        log.info("moving %s to node %s", name, node)
         ray.kill(self._actor(*at), no_restart=True)
-        name, deadline = self.actor_name(*at), time.monotonic() + RETRY_SECONDS
+        deadline = time.monotonic() + RETRY_SECONDS
         while time.monotonic() < deadline:  # until its name is free for the new one
             try:
                 ray.get_actor(name, namespace=NAMESPACE)
@@ -376,13 +381,6 @@ class RayShards:
 
             self._local = local_shards(self.saved)
         return self._local
-
-
-def _alive() -> list[str]:
-    """The cluster's live nodes."""
-    import ray
-
-    return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
 
 
 def ray_shards(address: str, replicas: int = 1) -> ShardServer:
