@@ -178,12 +178,16 @@ def local_ray(nodes: int, temp_dir: Path | None = None) -> Iterator[Any]:
     """
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     import ray
+    from ray._common.utils import get_default_ray_temp_dir
     from ray.cluster_utils import Cluster
 
     from qa.common.raycluster import NAMESPACE
 
     # In the system's temporary folder by default: Ray's socket paths must stay under 108 bytes.
     temp = temp_dir or Path(tempfile.mkdtemp(prefix="qa-ray-"))
+    # Ray's Cluster records the head's address in its default folder (/tmp/ray) whatever the
+    # head's own temp_dir, and fails on a machine where nothing has made that folder yet.
+    Path(get_default_ray_temp_dir()).mkdir(parents=True, exist_ok=True)
     head = {**RAY_NODE, "include_dashboard": False, "temp_dir": str(temp)}
     started = Cluster(initialize_head=True, head_node_args=head)
     try:
