@@ -31,7 +31,7 @@ from qa.answer.query import Query
 from qa.common.memo import Memo
 from qa.common.vocabulary import LOOKUPS
 from qa.index.bm25 import BM25Index, Term
-from qa.ingest.passages import KINDS, PassageTable
+from qa.ingest.passages import PassageTable
 from qa.settings import PACKAGE_DATA
 from qa.text.analyze import Analyzer, fold, tokens, tokens_of_texts
 from qa.text.question import HAS_DATE, NAME_WORD, NUMBER_TOKEN, Question, analyse
@@ -323,22 +323,13 @@ class Ranker(Reranker):
     def paragraphs(self) -> tuple[np.ndarray, np.ndarray]:
         """Each passage's paragraph number, and the first passage of every paragraph (then N).
 
-        Passages do not record their paragraph, but the sentences of a paragraph are one space
-        or line break apart, while paragraphs are separated by a blank line or a heading. Other
-        kinds of passage (infobox fields, list items) are paragraphs of their own.
+        The readers say where paragraphs open (the table's `opens`); other kinds of passage
+        (infobox fields, list items) are paragraphs of their own, and a document opens one.
         """
-        c, n = self.table.columns, len(self.table)
-        prose = c["kind"] == KINDS.index("prose")
-        starts = np.ones(n, bool)
-        starts[1:] = (
-            ~prose[1:]
-            | ~prose[:-1]
-            | (c["section"][1:] != c["section"][:-1])
-            | (c["span"][1:, 0] - c["span"][:-1, 1] > 1)
-        )
+        starts = self.table.columns["opens"].astype(bool)
         starts[self.table.doc_starts[:-1]] = True
         first = np.flatnonzero(starts)
-        return np.cumsum(starts) - 1, np.append(first, n)
+        return np.cumsum(starts) - 1, np.append(first, len(self.table))
 
     @cached_property
     def _live_paragraphs(self) -> int:

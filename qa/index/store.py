@@ -42,7 +42,7 @@ from qa.ingest.passages import JoinedTable
 from qa.text import aliases
 
 # Bump when the analyzer, parser or file layout changes: an index of another format is rebuilt.
-FORMAT = 12
+FORMAT = 13
 MANIFEST = "manifest.json"
 # The aliases the live passages define (how they spell their words is in the segments' lexicons).
 ALIASES = "aliases.json"

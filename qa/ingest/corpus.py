@@ -190,7 +190,10 @@ def document_of(doc_id: str, name: str, parsed: ParsedDocument) -> Document:
     """The document of a reader's parts: its blocks cut into passages."""
     passages: list[Passage] = []
     for block in parsed.blocks:
-        for kind, section, passage_text, start, end, refs, label in _block_passages(block):
+        passages_of_block = _block_passages(block)
+        for number, (kind, section, passage_text, start, end, refs, label) in enumerate(
+            passages_of_block
+        ):
             page = None
             if parsed.pages:
                 # A paged document's offsets run through its pages' texts end to end.
@@ -211,6 +214,7 @@ def document_of(doc_id: str, name: str, parsed: ParsedDocument) -> Document:
                     refs,
                     label,
                     page,
+                    opens=number == 0,
                 )
             )
     return Document(doc_id, parsed.title, name, parsed.sections, passages)

@@ -27,6 +27,7 @@ COLUMNS = (
     "label",  # codes: an index into the table's strings, -1 for none
     "span",  # positions, rows x 2: start and end in the document's file (a PDF's: on its page)
     "page",  # codes: the 1-based page of a paged document (PDF), -1 for none
+    "opens",  # uint8: 1 for a passage that opens a paragraph (every passage but prose's next)
     "ref-offsets",  # positions, rows + 1: where each passage's references start in `refs`
     "refs",  # int32: every passage's reference numbers, end to end
 )
@@ -66,6 +67,8 @@ class Passage:
     label: str | None = None
     # A PDF's page, counted from 1; `start` and `end` are then offsets in that page's text.
     page: int | None = None
+    # Whether it opens a paragraph: false for a sentence after the first of its paragraph.
+    opens: bool = True
 
 
 class PassageTable(Sequence[Passage]):
@@ -106,6 +109,7 @@ class PassageTable(Sequence[Passage]):
                 2 * len(passages),
             ).reshape(-1, 2),
             "page": np.array([-1 if p.page is None else p.page for p in passages], np.int32),
+            "opens": np.array([p.opens for p in passages], np.uint8),
             "ref-offsets": _offsets(len(p.references) for p in passages),
             "refs": np.fromiter(
                 itertools.chain.from_iterable(p.references for p in passages), np.int32
@@ -167,6 +171,7 @@ class PassageTable(Sequence[Passage]):
         if not (
             len(c["text-offsets"]) == len(c["ref-offsets"]) == rows + 1
             and len(c["section"]) == len(c["label"]) == len(c["span"]) == len(c["page"]) == rows
+            and len(c["opens"]) == rows
             and c["text-offsets"][-1] == len(c["text"])
             and c["ref-offsets"][-1] == len(c["refs"])
         ):
@@ -213,6 +218,7 @@ class PassageTable(Sequence[Passage]):
             tuple(c["refs"][ref_start:ref_end].tolist()),
             self._string(c["label"][row]),
             None if page < 0 else page,
+            bool(c["opens"][row]),
         )
 
     def _string(self, code: int) -> str | None:
@@ -220,7 +226,7 @@ class PassageTable(Sequence[Passage]):
 
 
 # The columns a JoinedTable joins; texts and references stay in each part's own arrays.
-JOINED = ("doc-starts", "kind", "section", "label", "span", "page")
+JOINED = ("doc-starts", "kind", "section", "label", "span", "page", "opens")
 
 
 class JoinedTable(PassageTable):

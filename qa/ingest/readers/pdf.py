@@ -30,10 +30,14 @@ LARGE = 1.2
 HEADING_CHARS = 150
 # How many lines at the top and at the bottom of a page may be running headers or footers.
 EDGE = 2
-# A line ending a sentence, this much shorter than the document's long lines, ends a paragraph;
-# so does a line followed by a gap this much larger than the usual distance between lines.
-SHORT = 0.75
+# A line ending a sentence ends a paragraph when the next line's first word would have fitted
+# after it, a space of this many ems between, before the right edge of the document's full
+# lines: so the line was broken on purpose. So does a line followed by a gap this much larger
+# than the usual distance between lines.
+SPACE = 0.5
 GAP = 1.3
+# The right edge of the full lines: this share of the lines ends before it.
+FULL = 0.9
 WORD = re.compile(r"\S+")
 LINE = re.compile(r"[^\r\n]+")
 SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -46,6 +50,8 @@ class Line:
     size: float  # its first character's font size, in points
     page: int
     top: float  # the top of its first character, in points from the page's foot
+    right: float  # the right edge of its last character, in points
+    first_word: float  # the width of its first word, in points
 
 
 def read(data: bytes, fallback_title: str) -> ParsedDocument:
@@ -100,8 +106,14 @@ def _page(pdf: pdfium.PdfDocument, number: int, at: int) -> tuple[int, list[Line
                     continue
                 index = match.start() + first.start()
                 size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
-                top = textpage.get_charbox(index)[3]
-                lines.append(Line(match.group(), at + match.start(), size, number, top))
+                left, _, _, top = textpage.get_charbox(index)
+                word_end = textpage.get_charbox(match.start() + first.end() - 1)[2]
+                last = match.start() + len(match.group().rstrip()) - 1
+                right = textpage.get_charbox(last)[2]
+                line = Line(
+                    match.group(), at + match.start(), size, number, top, right, word_end - left
+                )
+                lines.append(line)
             return len(text), lines
         finally:
             textpage.close()
@@ -139,7 +151,7 @@ def _document(lines: list[Line], title: str | None, fallback: str, starts: list[
         opening += 1
     if opening:
         title = title or squeeze(" ".join(line.text for line in lines[:opening]))
-    long_line = _long_line(lines)
+    edge = _right_edge(lines)
     spacing = _spacing(lines)
     sections: list[str] = []
     blocks: list[Block] = []
@@ -153,7 +165,8 @@ def _document(lines: list[Line], title: str | None, fallback: str, starts: list[
             blocks.append(Block("prose", section, text, origin[0], origin[-1] + 1, None, origin))
 
     previous: Line | None = None
-    for line in lines[opening:]:
+    body_lines = lines[opening:]
+    for line, following in zip(body_lines, [*body_lines[1:], None], strict=True):
         if previous and previous.page == line.page and previous.top - line.top > GAP * spacing:
             end_block()
         previous = line
@@ -166,8 +179,7 @@ def _document(lines: list[Line], title: str | None, fallback: str, starts: list[
             sections.append(section)
             pending.clear()
         prose.line(line)
-        stripped = line.text.strip()
-        if SENTENCE_END.search(stripped) and len(stripped) < SHORT * long_line:
+        if SENTENCE_END.search(line.text.strip()) and _room_for(following, line, edge):
             end_block()
     end_block()
     if pending:
@@ -192,10 +204,17 @@ def _spacing(lines: list[Line]) -> float:
     return max(positive)[1] if positive else math.inf
 
 
-def _long_line(lines: list[Line]) -> int:
-    """The length of a full line: the 90th percentile of the lines' lengths."""
-    lengths = sorted(len(line.text.strip()) for line in lines)
-    return lengths[int(0.9 * (len(lengths) - 1))]
+def _right_edge(lines: list[Line]) -> float:
+    """Where full lines end: the FULL quantile of the lines' right edges."""
+    edges = sorted(line.right for line in lines)
+    return edges[int(FULL * (len(edges) - 1))]
+
+
+def _room_for(following: Line | None, line: Line, edge: float) -> bool:
+    """Whether the following line's first word would have fitted at the end of `line`."""
+    if following is None:
+        return True
+    return line.right + SPACE * line.size + following.first_word <= edge
 
 
 class _Joined:
