@@ -149,3 +149,32 @@ def test_the_encoder_bench_times_what_it_says():
     assert 0 < p50 <= p95
     assert bench_encoder.sentences_per_second(["One.", "Two words."], runs=1) > 0
     assert bench_encoder.SEEDS.exists()
+
+
+def test_the_nearest_vectors_are_found_among_the_allowed_rows():
+    vectors = np.random.default_rng(7).normal(size=(300, semantic.DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    stored = store.quantize(vectors)
+    question = vectors[10] + 0.5 * vectors[20]
+    cosines = vectors @ question
+    assert stored.nearest(question, 5, None).tolist() == np.argsort(-cosines)[:5].tolist()
+    allowed = np.ones(300, bool)
+    allowed[[10, 20]] = False
+    found = stored.nearest(question, 5, allowed)
+    assert 10 not in found and 20 not in found and len(found) == 5
+    assert stored.nearest(question, 5, np.zeros(300, bool)).tolist() == []
+    assert len(stored.nearest(question, 500, None)) == 300
+
+
+def test_passages_near_the_question_in_meaning_join_its_candidates(meaning):
+    question = "How many troops died when the tanker was blown up?"
+    search = meaning.answerer.search(question)
+    nearest = meaning.ranker.nearest(search.asks, None)
+    ranking = meaning.answerer.rank(search)
+    assert set(nearest.tolist()) <= set(ranking.rows.tolist())
+    # Among them, passages that share no word with the question, which BM25 alone never finds.
+    shared = {row: bool(ranking.present[i].any()) for i, row in enumerate(ranking.rows.tolist())}
+    assert any(not shared[row] for row in nearest.tolist())
+    # A document filter holds for them too.
+    only = meaning.library.mask(["al-hasakah-city-offensive"])
+    assert only[meaning.ranker.nearest(search.asks, only)].all()

@@ -62,7 +62,10 @@ class Engine:
         self.library = Library(saved.corpus)
         self.serve = serve
         self.shards = serve(saved) if saved.plan.shards > 1 else None
-        ranker = None if self.shards is None else ShardedRanker(self.shards, saved.index.tie_order)
+        index = saved.index
+        ranker = (
+            None if self.shards is None else ShardedRanker(self.shards, index.tie_order, index.live)
+        )
         self.answerer = Answerer(
             self.library, saved.index, self.analyzer, saved.folder, saved.segments, ranker
         )

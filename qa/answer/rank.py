@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,10 @@ SEMANTIC_MODEL = PACKAGE_DATA / "ranker-semantic.json"
 # paragraphs among them: the answer is often beside the sentence that repeats the question.
 CANDIDATES = 50
 PARAGRAPHS = 5
+# With the semantic stage, the passages nearest the question by meaning join the candidates
+# too: a sentence that says the answer in other words than the question's may share too
+# few of its words for BM25 to find it.
+NEAREST = 20
 # Paragraph BM25's parameters (BM25Okapi's usual ones).
 PARAGRAPH_K1 = 1.2
 PARAGRAPH_B = 0.75
@@ -204,14 +208,29 @@ class Reranker:
             return MODEL, FEATURES
         return SEMANTIC_MODEL, FEATURES + SEMANTIC_FEATURES
 
-    def order(self, found: Sequence[Hits], question: Question) -> Ranking:
+    # Which rows are live (None: all), for the passages nearest a question.
+    live: np.ndarray | None = None
+
+    def nearest(self, question: Question, mask: np.ndarray | None) -> np.ndarray:
+        """The NEAREST live rows of `mask` to the question by meaning, nearest first; none
+        without the semantic stage."""
+        if self.vectors is None:
+            return np.zeros(0, np.intp)
+        allowed = self.live if mask is None else mask if self.live is None else mask & self.live
+        vector = question_vector(question.text)
+        return self.vectors.nearest(vector, NEAREST, allowed, self.tie_order)
+
+    def order(
+        self, found: Sequence[Hits], question: Question, nearest: np.ndarray | None = None
+    ) -> Ranking:
         """The ranking of the hits of every shard, as one index of them all would rank them:
         the CANDIDATES best by BM25 (ties in corpus order), then the other passages of their
-        first PARAGRAPHS paragraphs, ordered by the model."""
+        first PARAGRAPHS paragraphs, then the `nearest` rows by meaning not among them,
+        ordered by the model. Nothing when BM25 found nothing."""
         found = [hits for hits in found if len(hits.rows)]
-        if not found:
+        if not any(len(hits.scores) for hits in found):
             return Ranking(np.zeros(0, np.intp), np.zeros(0), 0.0)
-        rows, candidates = _candidates(found, self.tie_order)
+        rows, candidates = _candidates(found, self.tie_order, nearest)
         start = np.concatenate([h.start for h in found])[candidates]
         end = np.concatenate([h.end for h in found])[candidates]
         raw = np.concatenate([h.features for h in found])[candidates]
@@ -252,7 +271,7 @@ class Reranker:
     ) -> dict[str, np.ndarray]:
         """The cosines of the question's vector with each candidate's, and with its window's
         (itself and its neighbours within the paragraph): one question vector computed."""
-        asked = encoder().encode([question.text])[0]
+        asked = question_vector(question.text)
         vectors = self.vectors
         here = vectors.at(rows)
         before = np.where((rows > start)[:, None], vectors.at(np.maximum(rows - 1, 0)), 0)
@@ -261,15 +280,21 @@ class Reranker:
         window = here + before + after
         window /= np.maximum(np.linalg.norm(window, axis=1, keepdims=True), 1e-12)
         here_norm = np.maximum(np.linalg.norm(here, axis=1), 1e-12)
-        return {"semantic": here @ asked / here_norm, "semantic_window": window @ asked}
+        # Row by row, not as one product: BLAS may sum a row in another order at another place
+        # among the candidates, and equal passages must score equal wherever they are.
+        return {
+            "semantic": (here * asked).sum(axis=1) / here_norm,
+            "semantic_window": (window * asked).sum(axis=1),
+        }
 
 
 def _candidates(
-    found: Sequence[Hits], tie_order: Callable | None
+    found: Sequence[Hits], tie_order: Callable | None, nearest: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | slice]:
     """The candidates of every shard's hits together: their rows, and where each is in the
     hits' rows joined. The best CANDIDATES by score, then the others of their first PARAGRAPHS
-    paragraphs (a paragraph is named by its first row), each paragraph's in order."""
+    paragraphs (a paragraph is named by its first row), each paragraph's in order, then the
+    `nearest` rows not among those, in their order (every shard's hits hold its own)."""
     if len(found) == 1:  # one index's hits are in that order already (Ranker.hits)
         return found[0].rows, slice(None)
     sizes = np.cumsum([0] + [len(h.rows) for h in found])
@@ -286,7 +311,13 @@ def _candidates(
     # Paragraph by paragraph, in the order they were first found, then row by row.
     place = {p: i for i, p in enumerate(paragraphs)}
     others = others[np.lexsort((rows[others], [place[p] for p in start[others].tolist()]))]
-    chosen = np.concatenate([best, others]).astype(np.intp)
+    taken[others] = True
+    near = []
+    if nearest is not None and len(nearest):
+        # A row is in one shard's hits only once: each shard holds its own rows.
+        at_row = {row: i for i, row in enumerate(rows.tolist())}
+        near = [at_row[row] for row in nearest.tolist() if not taken[at_row[row]]]
+    chosen = np.concatenate([best, others, near]).astype(np.intp)
     return rows[chosen], chosen
 
 
@@ -305,7 +336,7 @@ class Ranker(Reranker):
     ) -> None:
         self.index, self.table, self.titles, self.analyzer = index, table, titles, analyzer
         self.vectors = vectors
-        self.tie_order = index.tie_order
+        self.tie_order, self.live = index.tie_order, index.live
         self._corpuswide = corpuswide
         self._title_terms: dict[int, frozenset[str]] = {}
         # The candidates of many questions are the same few passages, with the same terms.
@@ -399,22 +430,33 @@ class Ranker(Reranker):
         """The candidates for a query, ordered by the model; `question` is the query's text (or
         its analysis)."""
         question = analyse(question)
-        return self.order([self.hits(query, question, mask)], question)
+        nearest = self.nearest(question, mask)
+        return self.order([self.hits(query, question, mask, nearest)], question, nearest)
 
-    def hits(self, query: Query, question: str | Question, mask: np.ndarray | None) -> Hits:
-        """Its part of the ranking of a query (see Hits), in its own rows."""
+    def hits(
+        self,
+        query: Query,
+        question: str | Question,
+        mask: np.ndarray | None,
+        nearest: np.ndarray | None = None,
+    ) -> Hits:
+        """Its part of the ranking of a query (see Hits), in its own rows; `nearest` are the
+        rows nearest the question by meaning that it holds (Reranker.nearest)."""
         retrieved, scores = self.index.retrieve(query.weights, CANDIDATES, mask)
-        if not len(retrieved):
+        if not len(retrieved) and (nearest is None or not len(nearest)):
             return Hits.none()
         terms = self.terms(query)
-        rows = self.candidates(retrieved, mask)
+        rows = self.candidates(retrieved, mask, nearest)
         raw, present = self._raw_features(terms, analyse(question), rows)
         number, first = self.paragraphs
         start, end = first[number[rows]], first[number[rows] + 1]
         return Hits(rows, scores, start, end, raw, present, terms.names)
 
-    def candidates(self, retrieved: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs."""
+    def candidates(
+        self, retrieved: np.ndarray, mask: np.ndarray | None, nearest: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The retrieved rows, then the other rows of the first PARAGRAPHS paragraphs, then the
+        `nearest` rows not among them."""
         number, first = self.paragraphs
         paragraphs = list(dict.fromkeys(number[retrieved].tolist()))[:PARAGRAPHS]
         taken = set(retrieved.tolist())
@@ -424,6 +466,9 @@ class Ranker(Reranker):
             for row in range(int(first[p]), int(first[p + 1]))
             if row not in taken and (mask is None or mask[row])
         ]
+        taken.update(extra)
+        if nearest is not None:
+            extra += [row for row in nearest.tolist() if row not in taken]
         return np.concatenate([retrieved, np.array(extra, np.intp)]).astype(np.intp)
 
     def features(self, terms: Terms, question: str | Question, rows: np.ndarray) -> np.ndarray:
@@ -651,10 +696,15 @@ def _by_best(values: np.ndarray) -> np.ndarray:
     return values / best if best > 0 else np.zeros(len(values))
 
 
-def encoder():  # the semantic stage's, imported only when it is on
-    from qa.semantic.encoder import encoder as shared
+@lru_cache(maxsize=256)
+def question_vector(text: str) -> np.ndarray:
+    """The semantic stage's vector of a question, made once for its candidates and their
+    features (qa.semantic is imported only when the stage is on)."""
+    from qa.semantic.encoder import encoder
 
-    return shared()
+    vector = encoder().encode([text])[0]
+    vector.flags.writeable = False
+    return vector
 
 
 def evidence(features: np.ndarray, best: int) -> np.ndarray:

@@ -68,6 +68,7 @@ class ShardSet(Protocol):
         corpus: dict[str, tuple[int, int]],
         paragraphs: int,
         mask: np.ndarray | None,
+        nearest: np.ndarray | None = None,
     ) -> list[Hits]: ...
 
 
@@ -118,16 +119,26 @@ class Shard:
         corpus: dict[str, tuple[int, int]],
         paragraphs: int,
         mask: np.ndarray | None,
+        nearest: np.ndarray | None = None,
     ) -> Hits:
         """Its part of a question's ranking, weighed with the whole index's counts of the
-        question's terms and of its paragraphs; `mask` is over the version's rows."""
+        question's terms and of its paragraphs; `mask` and the rows `nearest` the question by
+        meaning (Reranker.nearest) are the version's."""
         self._corpus.update(corpus)
         self._corpuswide.paragraphs = paragraphs
         if mask is not None:
             mask = np.concatenate(
                 [mask[b : b + n] for b, n in zip(self._global, np.diff(self._local), strict=True)]
             )
-        return self.ranker.hits(query, question, mask).moved(self.to_version)
+        own = None if nearest is None else self.from_version(np.asarray(nearest, np.intp))
+        return self.ranker.hits(query, question, mask, own).moved(self.to_version)
+
+    def from_version(self, rows: np.ndarray) -> np.ndarray:
+        """Those of the version's rows that it holds, in their order, as its own rows."""
+        part = np.maximum(np.searchsorted(self._global, rows, "right") - 1, 0)
+        offset = rows - self._global[part]
+        held = (offset >= 0) & (offset < np.diff(self._local)[part])
+        return (offset + self._local[part])[held].astype(np.intp)
 
     def to_version(self, rows: np.ndarray) -> np.ndarray:
         """Its rows as the version numbers them."""
@@ -192,15 +203,17 @@ class LocalShards:
         corpus: dict[str, tuple[int, int]],
         paragraphs: int,
         mask: np.ndarray | None,
+        nearest: np.ndarray | None = None,
     ) -> list[Hits]:
-        return [shard.hits(query, question, corpus, paragraphs, mask) for shard in self._shards]
+        asked = (query, question, corpus, paragraphs, mask, nearest)
+        return [shard.hits(*asked) for shard in self._shards]
 
 
 class ShardedRanker(Reranker):
     """Ranks a question over every shard of a version (see the module's docstring)."""
 
-    def __init__(self, shards: ShardSet, tie_order) -> None:
-        self.shards, self.tie_order = shards, tie_order
+    def __init__(self, shards: ShardSet, tie_order, live: np.ndarray | None = None) -> None:
+        self.shards, self.tie_order, self.live = shards, tie_order, live
         self._paragraphs: int | None = None
 
     def rank(
@@ -215,5 +228,8 @@ class ShardedRanker(Reranker):
             term: (sum(c[j][0] for c in found), sum(c[j][1] for c in found))
             for j, term in enumerate(terms)
         }
-        hits = self.shards.hits(query, question.text, corpus, self._paragraphs, mask)
-        return self.order(hits, question)
+        nearest = self.nearest(question, mask)
+        # Without the semantic stage the shards are asked as before it (Ray actors included).
+        extra = (nearest,) if len(nearest) else ()
+        hits = self.shards.hits(query, question.text, corpus, self._paragraphs, mask, *extra)
+        return self.order(hits, question, nearest)

@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 FOLDER = "semantic"
 CODES, SCALES, DIGESTS = "codes.npy", "scales.npy", "digests.npy"
 LEVELS = 127
+# Passages whose cosines with a question are computed together (see Vectors.nearest).
+BLOCK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,32 @@ class Vectors:
     def at(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of rows, as float32."""
         return self.codes[rows].astype(np.float32) * self.scales[rows, None]
+
+    def nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None,
+        keys: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """The rows of the k vectors nearest `vector` by cosine, nearest first, among the
+        `allowed` ones (None: all); ties in the order of their `keys` (None: their rows)."""
+        # The question's codes too: sums of products of integers below 2**24 are exact in
+        # float32, so equal passages score equal wherever they lie, and ties are real ties.
+        question = quantize(vector[None].astype(np.float32)).codes[0].astype(np.float32)
+        cosines = np.empty(len(self), np.float32)
+        # Block by block: the codes made float32 at once would take four times their size.
+        for start in range(0, len(self), BLOCK):
+            block = slice(start, start + BLOCK)
+            cosines[block] = (self.codes[block].astype(np.float32) @ question) * self.scales[block]
+        if allowed is not None:
+            cosines[~allowed] = -np.inf
+        k = min(k, len(cosines) if allowed is None else int(np.count_nonzero(allowed)))
+        if k <= 0:
+            return np.zeros(0, np.intp)
+        best = np.flatnonzero(cosines >= np.partition(cosines, -k)[-k])
+        ties = best if keys is None else keys(best)
+        return best[np.lexsort((ties, -cosines[best]))[:k]].astype(np.intp)
 
 
 def quantize(vectors: np.ndarray) -> Vectors:

@@ -49,15 +49,15 @@ def gather(
     for q, mask in zip(questions, masks or [None] * len(questions), strict=True):
         # The question searched as the engine searches it: spellings and names rewritten.
         search = engine.answerer.search(q.question, q.history)
-        query = search.query
-        retrieved, _ = engine.index.retrieve(query.weights, rank.CANDIDATES, mask)
-        if not len(retrieved):
+        hits = ranker.hits(search.query, search.asks, mask, ranker.nearest(search.asks, mask))
+        if not len(hits.scores):
             continue
-        rows = ranker.candidates(retrieved, mask)
+        rows = hits.rows
         right = np.array(
             [first_hit([engine.passages[int(r)].text], q.answers) is not None for r in rows]
         )
-        groups.append((ranker.features(ranker.terms(query), search.asks, rows), right))
+        features = ranker.finished(hits.features, search.asks, rows, hits.start, hits.end)
+        groups.append((features, right))
     return groups
 
 
