@@ -289,6 +289,20 @@ def test_fitting_finds_the_feature_that_marks_the_right_candidate():
     assert weights[0] > 1 and abs(weights[1]) < weights[0] / 4
 
 
+def test_fitting_backs_a_feature_that_marks_one_of_several_right_candidates():
+    # Two of six candidates hold the answer and a feature marks one of them: ranking it first
+    # is a hit, so the fit backs the feature fully instead of sharing out the probability
+    # evenly between the two right ones (which would stop at a weight of log 5).
+    groups = []
+    for marked in range(6):
+        features = np.zeros((6, 1))
+        features[marked] = 1.0
+        right = np.zeros(6, bool)
+        right[[marked, (marked + 1) % 6]] = True
+        groups.append((features, right))
+    assert fit.fit(groups)[0] > 4
+
+
 def test_the_shipped_abstention_model_reads_the_evidence():
     weights, bias = rank.abstention_model()
     assert len(weights) == len(rank.EVIDENCE) and np.isfinite(bias)

@@ -1,9 +1,12 @@
 """Fitting the re-ranker's model on SQuAD: `python -m qa.tools.fit SQUAD.json [--split even]`.
 
 For every question, the engine's candidates and their features are gathered exactly as when it
-answers; a candidate is right when it holds one of the answers. The weights maximize the
-likelihood of the right candidates under a softmax over each question's candidates (a listwise
-logistic regression, with a little L2 to keep weights small), found with scipy's L-BFGS.
+answers; a candidate is right when it holds one of the answers. The weights maximize, under a
+softmax over each question's candidates, the likelihood that the candidate drawn is one of the
+right ones (a listwise logistic regression, with a little L2 to keep weights small), found with
+scipy's L-BFGS. That is what a hit is: any sentence holding the answer will do, so the model is
+not asked to spread its probability evenly over all of them (the likelihood of every right
+candidate, fitted before, did).
 
 Then the answerability model, which decides when the documents do not hold the answer: a
 logistic regression over each question's `rank.evidence` (what its ranking shows: how much of
@@ -110,19 +113,24 @@ def without_own_article(engine: Engine, articles: Sequence[int]) -> list[np.ndar
 
 
 def fit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = L2) -> np.ndarray:
-    """The weights that maximize the right candidates' softmax likelihood, less an L2 penalty."""
+    """The weights that maximize each question's probability that its best candidate is a right
+    one (the right candidates' summed softmax probability), less an L2 penalty."""
     features = np.vstack([x for x, _ in groups])
-    target = np.concatenate([right / right.sum() for _, right in groups])
+    right = np.concatenate([r for _, r in groups]).astype(float)
     starts = np.cumsum([0] + [len(x) for x, _ in groups[:-1]])
     group = np.repeat(np.arange(len(groups)), [len(x) for x, _ in groups])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         z = features @ w
         z = z - np.maximum.reduceat(z, starts)[group]
-        log_norm = np.log(np.add.reduceat(np.exp(z), starts))[group]
-        probability = np.exp(z - log_norm)
-        value = -(target * (z - log_norm)).sum() / len(groups) + l2 * (w @ w) / 2
-        gradient = features.T @ (probability - target) / len(groups) + l2 * w
+        odds = np.exp(z)
+        total = np.add.reduceat(odds, starts)
+        good = np.add.reduceat(odds * right, starts)
+        value = (np.log(total) - np.log(good)).mean() + l2 * (w @ w) / 2
+        # The gradient of log(total) - log(good): every candidate's probability, less each
+        # right one's share of the right candidates' probability.
+        share = odds * right / good[group]
+        gradient = features.T @ (odds / total[group] - share) / len(groups) + l2 * w
         return value, gradient
 
     result = minimize(loss, np.zeros(features.shape[1]), jac=True, method="L-BFGS-B")
