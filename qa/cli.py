@@ -601,6 +601,7 @@ def eval_command(
             "corpus": evaluation.corpus,
             "passages": evaluation.passages,
             "vector_seconds": evaluation.vector_seconds,
+            "vector_bytes": evaluation.vector_bytes,
             "results": results,
             "answer_spans": evaluation.spans(),
             "failures": [evaluate.failure(o) for o in worst],
@@ -611,11 +612,7 @@ def eval_command(
     click.echo(evaluate.table(results))
     click.echo("\n" + evaluate.gains(results))
     if evaluation.vector_seconds is not None:
-        per = 1000 * evaluation.vector_seconds / max(evaluation.passages, 1)
-        click.echo(
-            f"\nSemantic stage: the vectors of {evaluation.passages} passages took "
-            f"{evaluation.vector_seconds:.1f} s to compute at indexing ({per:.1f} ms a passage)"
-        )
+        click.echo("\n" + evaluate.vector_cost(evaluation))
     click.echo("\n" + evaluate.span_table(evaluation.spans()))
     for outcome in worst:
         click.echo("\n" + evaluate.describe(outcome))

@@ -98,6 +98,16 @@ def test_report_puts_systems_side_by_side_with_the_gain():
     assert evaluate.gains(results) == "qa over base: hit@1 +1.000, hit@5 +1.000, mrr@10 +1.000"
 
 
+def test_the_gain_of_the_semantic_stage_is_over_qa():
+    runs = [
+        evaluate.Run("qa", [outcome(2)]),
+        evaluate.Run("base", [outcome(None)]),
+        evaluate.Run(evaluate.SEMANTIC, [outcome(1)]),
+    ]
+    lines = evaluate.gains(evaluate.report(runs)).splitlines()
+    assert lines[1] == "qa + semantic over qa: hit@1 +1.000, hit@5 +0.000, mrr@10 +0.500"
+
+
 def test_baseline_ranks_as_rank_bm25_does():
     passages = [
         "The river floods in spring.",

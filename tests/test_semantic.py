@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from qa.answer.engine import Engine
+from qa.cli import main
 from qa.semantic import encoder as semantic
 from qa.semantic import vectors as store
 from qa.tools.evaluate import first_hit
@@ -178,3 +181,19 @@ def test_passages_near_the_question_in_meaning_join_its_candidates(meaning):
     # A document filter holds for them too.
     only = meaning.library.mask(["al-hasakah-city-offensive"])
     assert only[meaning.ranker.nearest(search.asks, only)].all()
+
+
+def test_eval_reports_the_semantic_stage_beside_qa_and_what_its_vectors_cost(tmp_path):
+    env = {"QA_INDEX": str(tmp_path / "index"), "QA_CORPUS": str(DEFAULT_CORPUS)}
+    result = CliRunner().invoke(
+        main, ["eval", str(DATA / "seeds-dev.jsonl"), "--semantic"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "| all | qa + semantic | 24 |" in result.output
+    assert "\nqa + semantic over qa: hit@1 " in result.output
+    cost = re.search(
+        r"took [\d.]+ s to compute at indexing \((\d+) passages/s\) and (\d+) MB", result.output
+    )
+    assert cost and int(cost[1]) > 0
+    # 384 one-byte codes, a float32 scale and an 8-byte digest a passage, and the files' headers.
+    assert 396 <= int(cost[2]) < 410

@@ -72,6 +72,7 @@ class Engine:
         self.passages: Sequence[Passage] = self.library.passages
         # Seconds spent computing passage vectors for this version (0 when they were saved).
         self.vector_seconds = 0.0
+        self.vector_bytes = 0  # what they take on disk, once the semantic stage is on
         # What the update that made this engine's version did, when it made one.
         self.summary: writer.Summary | None = None
         self.saved_segments = saved.segments
@@ -93,6 +94,7 @@ class Engine:
             self.version_dir, [p.text for p in self.passages]
         )
         self.ranker.vectors = found
+        self.vector_bytes = vectors.stored_bytes(self.version_dir)
 
     @classmethod
     def open(

@@ -88,6 +88,12 @@ def digests(texts: Sequence[str]) -> np.ndarray:
     )
 
 
+def stored_bytes(version: Path) -> int:
+    """What a version's vectors take on disk: codes, scales and digests."""
+    folder = version / FOLDER
+    return sum(f.stat().st_size for f in folder.iterdir()) if folder.is_dir() else 0
+
+
 def load(version: Path) -> Vectors | None:
     folder = version / FOLDER
     try:
