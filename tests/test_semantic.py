@@ -107,8 +107,21 @@ def test_vectors_are_made_with_the_index_kept_and_kept_in_step(corpus, tmp_path)
     assert len(changed.ranker.vectors) == len(changed.passages) == len(engine.passages) + 1
     texts = [p.text for p in changed.passages]
     row = texts.index("The farmers brought in the wheat.")
-    fresh = semantic.encoder().encode([texts[row]])[0]
+    # Made of its document's title and its text.
+    fresh = semantic.encoder().encode(["Harvest. The farmers brought in the wheat."])[0]
     assert changed.ranker.vectors.at(np.array([row]))[0] @ fresh > 0.99
+    untitled = semantic.encoder().encode([texts[row]])[0]
+    assert changed.ranker.vectors.at(np.array([row]))[0] @ untitled < 0.99
+
+
+def test_vectors_made_another_way_are_made_again(corpus, tmp_path):
+    engine = Engine.open(corpus, tmp_path / "index", semantic=True)
+    saved = engine.version_dir / store.FOLDER
+    (saved / store.RECIPE_FILE).write_text("{text}", "utf-8")
+    again = Engine.open(corpus, tmp_path / "index", semantic=True)
+    assert again.vector_seconds > 0
+    assert (saved / store.RECIPE_FILE).read_text("utf-8") == store.RECIPE
+    assert np.array_equal(again.ranker.vectors.codes, engine.ranker.vectors.codes)
 
 
 def test_without_the_semantic_stage_nothing_is_computed(corpus, tmp_path):

@@ -90,9 +90,9 @@ class Engine:
         if not encoder.available():
             encoder.model_dir()  # raises Unavailable, saying what to install
             raise encoder.Unavailable("the semantic stage needs the tokenizers package")
-        found, self.vector_seconds = vectors.ensure(
-            self.version_dir, [p.text for p in self.passages]
-        )
+        corpus = self.library.corpus
+        texts = vectors.passage_texts(corpus.titles, corpus.table)
+        found, self.vector_seconds = vectors.ensure(self.version_dir, texts)
         self.ranker.vectors = found
         self.vector_bytes = vectors.stored_bytes(self.version_dir)
 

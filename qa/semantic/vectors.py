@@ -7,6 +7,11 @@ gives differ from float32's by less than 0.01. The vectors of a version live in 
 whose vectors are there has all of them; they go with the version when it is pruned, and a new
 version (any change to the corpus) gets its own, the vectors of passages whose text is unchanged
 taken from the version before rather than computed again.
+
+A passage's vector is made of its document's title, then its text (RECIPE), as dense retrievers
+encode passages (DPR's title and text): the title says what a sentence is about when the
+sentence does not name it ("The game was played on ..."). The recipe is saved with the vectors,
+and vectors made by another are made again.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.ingest.passages import PassageTable
 from qa.semantic import encoder as semantic
 
 log = logging.getLogger(__name__)
 
 FOLDER = "semantic"
-CODES, SCALES, DIGESTS = "codes.npy", "scales.npy", "digests.npy"
+CODES, SCALES, DIGESTS, RECIPE_FILE = "codes.npy", "scales.npy", "digests.npy", "recipe.txt"
+RECIPE = "{title}. {text}"
 LEVELS = 127
 # Passages whose cosines with a question are computed together (see Vectors.nearest).
 BLOCK = 1 << 14
@@ -88,6 +95,15 @@ def digests(texts: Sequence[str]) -> np.ndarray:
     )
 
 
+def passage_texts(titles: Sequence[str], passages: PassageTable) -> list[str]:
+    """What each passage's vector is made of (RECIPE), given every document's title."""
+    documents = np.repeat(np.arange(len(titles)), np.diff(passages.doc_starts))
+    return [
+        RECIPE.format(title=titles[d], text=p.text)
+        for d, p in zip(documents.tolist(), passages, strict=True)
+    ]
+
+
 def stored_bytes(version: Path) -> int:
     """What a version's vectors take on disk: codes, scales and digests."""
     folder = version / FOLDER
@@ -97,6 +113,8 @@ def stored_bytes(version: Path) -> int:
 def load(version: Path) -> Vectors | None:
     folder = version / FOLDER
     try:
+        if (folder / RECIPE_FILE).read_text("utf-8") != RECIPE:
+            return None
         codes = np.load(folder / CODES, mmap_mode="r")
         scales = np.load(folder / SCALES, mmap_mode="r")
     except (OSError, ValueError):
@@ -161,7 +179,8 @@ def _save(version: Path, vectors: Vectors, wanted: np.ndarray) -> None:
     np.save(staging / CODES, vectors.codes)
     np.save(staging / SCALES, vectors.scales)
     np.save(staging / DIGESTS, wanted)
-    for name in (CODES, SCALES, DIGESTS):
+    (staging / RECIPE_FILE).write_text(RECIPE, "utf-8")
+    for name in (CODES, SCALES, DIGESTS, RECIPE_FILE):
         with (staging / name).open("rb") as f:
             os.fsync(f.fileno())
     shutil.rmtree(version / FOLDER, ignore_errors=True)
