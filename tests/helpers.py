@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 from qa.index import store
@@ -48,3 +49,13 @@ def zipf_corpus(n_docs: int, seed: int = 7) -> list[list[str]]:
     vocab = [f"t{i}" for i in range(2000)]
     weights = [1 / (rank + 1) for rank in range(len(vocab))]
     return [rng.choices(vocab, weights, k=rng.randint(0, 30)) for _ in range(n_docs)]
+
+
+def until(condition, seconds: float = 60) -> bool:
+    """Whether the condition holds within `seconds`, looked at every half second."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True

@@ -28,7 +28,7 @@ from qa.service import cluster
 from qa.service.app import create_app
 from qa.tools.processes import children
 from qa.tools.serving import RAY_NODE, Gunicorn, fetch
-from tests.helpers import DEFAULT_CORPUS, ROOT
+from tests.helpers import DEFAULT_CORPUS, ROOT, until
 
 SEEDS = [json.loads(line)["question"] for line in (ROOT / "tests/data/seeds-dev.jsonl").open()]
 LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]"}
@@ -285,16 +285,6 @@ def test_a_node_that_leaves_and_returns_is_used_again(ray_cluster, tmp_path, mon
         for name in actors_of(tmp_path / "three"):
             ray.kill(ray.get_actor(name, namespace=raycluster.NAMESPACE), no_restart=True)
     ray_cluster.remove_node(returned)
-
-
-def until(condition, seconds: float = 60) -> bool:
-    """Whether the condition holds within `seconds`, looked at every half second."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.5)
-    return True
 
 
 def test_nothing_of_ray_is_imported_without_qa_cluster(served, tmp_path):
