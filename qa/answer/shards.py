@@ -229,7 +229,5 @@ class ShardedRanker(Reranker):
             for j, term in enumerate(terms)
         }
         nearest = self.nearest(question, mask)
-        # Without the semantic stage the shards are asked as before it (Ray actors included).
-        extra = (nearest,) if len(nearest) else ()
-        hits = self.shards.hits(query, question.text, corpus, self._paragraphs, mask, *extra)
+        hits = self.shards.hits(query, question.text, corpus, self._paragraphs, mask, nearest)
         return self.order(hits, question, nearest)
