@@ -91,8 +91,11 @@ class Engine:
             encoder.model_dir()  # raises Unavailable, saying what to install
             raise encoder.Unavailable("the semantic stage needs the tokenizers package")
         corpus = self.library.corpus
-        texts = vectors.passage_texts(corpus.titles, corpus.table)
-        found, self.vector_seconds = vectors.ensure(self.version_dir, texts)
+        found, self.vector_seconds = vectors.ensure(
+            self.version_dir,
+            len(corpus.table),
+            lambda: vectors.passage_texts(corpus.titles, corpus.table),
+        )
         self.ranker.vectors = found
         self.vector_bytes = vectors.stored_bytes(self.version_dir)
 

@@ -122,12 +122,16 @@ def load(version: Path) -> Vectors | None:
     return Vectors(codes, scales) if len(codes) == len(scales) else None
 
 
-def ensure(version: Path, texts: Sequence[str]) -> tuple[Vectors, float]:
-    """The version's vectors, computed and saved when it has none; and the seconds that took."""
+def ensure(
+    version: Path, passages: int, texts_of: Callable[[], Sequence[str]]
+) -> tuple[Vectors, float]:
+    """The version's vectors of its `passages`, computed from their texts (`texts_of`, asked
+    only then) and saved when it has none; and the seconds that took."""
     found = load(version)
-    if found is not None and len(found) == len(texts):
+    if found is not None and len(found) == passages:
         return found, 0.0
     started = time.perf_counter()
+    texts = texts_of()
     wanted = digests(texts)
     vectors = np.zeros((len(texts), semantic.DIMENSIONS), np.float32)
     todo = np.ones(len(texts), bool)
